@@ -1,0 +1,1 @@
+"""Colab / Jupyter helpers and notebooks for DDSP."""

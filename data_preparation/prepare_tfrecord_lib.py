@@ -1,0 +1,1 @@
+"""ddsp.training.data_preparation.prepare_tfrecord_lib (under construction)."""

@@ -1,0 +1,1 @@
+"""ddsp.core (under construction)."""

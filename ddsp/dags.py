@@ -1,0 +1,1 @@
+"""ddsp.dags (under construction)."""

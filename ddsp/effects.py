@@ -1,0 +1,1 @@
+"""ddsp.effects (under construction)."""

@@ -1,0 +1,1 @@
+"""ddsp.losses (under construction)."""

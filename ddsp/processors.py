@@ -1,0 +1,1 @@
+"""ddsp.processors (under construction)."""

@@ -1,0 +1,1 @@
+"""ddsp.spectral_ops (under construction)."""

@@ -1,0 +1,1 @@
+"""ddsp.synths (under construction)."""

@@ -1,0 +1,1 @@
+"""ddsp.test_util (under construction)."""

@@ -1,0 +1,1 @@
+"""ddsp.training.cloud (under construction)."""

@@ -1,0 +1,1 @@
+"""ddsp.training.data (under construction)."""

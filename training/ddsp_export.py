@@ -1,0 +1,1 @@
+"""ddsp.training.ddsp_export (under construction)."""

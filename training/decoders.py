@@ -1,0 +1,1 @@
+"""ddsp.training.decoders (under construction)."""

@@ -1,0 +1,1 @@
+"""ddsp.training.encoders (under construction)."""

@@ -1,0 +1,1 @@
+"""ddsp.training.eval_util (under construction)."""

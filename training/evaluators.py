@@ -1,0 +1,1 @@
+"""ddsp.training.evaluators (under construction)."""

@@ -1,0 +1,1 @@
+"""ddsp.training.heuristics (under construction)."""

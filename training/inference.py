@@ -1,0 +1,1 @@
+"""ddsp.training.inference (under construction)."""

@@ -1,0 +1,1 @@
+"""ddsp.training.metrics (under construction)."""

@@ -1,0 +1,1 @@
+"""DDSP models (under construction)."""

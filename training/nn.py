@@ -1,0 +1,1 @@
+"""ddsp.training.nn (under construction)."""

@@ -1,0 +1,1 @@
+"""ddsp.training.plotting (under construction)."""

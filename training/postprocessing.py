@@ -1,0 +1,1 @@
+"""ddsp.training.postprocessing (under construction)."""

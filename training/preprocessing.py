@@ -1,0 +1,1 @@
+"""ddsp.training.preprocessing (under construction)."""

@@ -1,0 +1,1 @@
+"""ddsp.training.summaries (under construction)."""

@@ -1,0 +1,1 @@
+"""ddsp.training.train_util (under construction)."""

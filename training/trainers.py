@@ -1,0 +1,1 @@
+"""ddsp.training.trainers (under construction)."""
