@@ -512,3 +512,570 @@ def frequencies_critical_bands(freqs,
   f_hz = (tf.constant(f_center, tf.float32)
           + tf.constant(bandwidth, tf.float32) * f_mod)
   return soft_limit(f_hz, hz_min, hz_max)
+
+
+# ------------------------------------------------------------------------------
+# Resampling
+# ------------------------------------------------------------------------------
+_RESAMPLE_METHODS = ['nearest', 'linear', 'cubic', 'window']
+
+
+def _image_resize_time(inputs, n_timesteps, method, add_endpoint):
+  """Resizes axis 1 of `[B, T, F, N]` with TF1 image resize semantics.
+
+  Source coordinate of output step i: s_i = i T_in / T_out (add_endpoint) or
+  s_i = i (T_in - 1) / (T_out - 1) (align corners, no endpoint).
+  """
+  return tf.compat.v1.image.resize(
+      inputs, [n_timesteps, inputs.shape[2]],
+      method=method,
+      align_corners=not add_endpoint)
+
+
+def resample(inputs: tf.Tensor,
+             n_timesteps: int,
+             method: str = 'linear',
+             add_endpoint: bool = True) -> tf.Tensor:
+  """Interpolates frame-wise data along time (axis 1, or axis 0 if 1-D).
+
+  Args:
+    inputs: `[T]`, `[B, T]`, `[B, T, N]` or `[B, T, F, N]`.
+    n_timesteps: Number of output time steps.
+    method: 'nearest', 'linear', 'cubic' (image resizing) or 'window'
+      (overlapping Hann windows, upsampling of 3-D inputs only).
+    add_endpoint: If True, the last input frame is held at the end (frames
+      sit at the start of their hop). If False, the first and last outputs
+      coincide with the first and last frames (align corners).
+
+  Returns:
+    Tensor of the input's rank with `T` replaced by `n_timesteps`.
+
+  Raises:
+    ValueError: for an unknown method, or from `upsample_with_windows`.
+  """
+  inputs = tf_float32(inputs)
+  rank = len(inputs.shape)
+  if rank == 1:
+    inputs = inputs[tf.newaxis, :, tf.newaxis]
+  elif rank == 2:
+    inputs = inputs[:, :, tf.newaxis]
+
+  image_methods = {
+      'nearest': tf.compat.v1.image.ResizeMethod.NEAREST_NEIGHBOR,
+      'linear': tf.compat.v1.image.ResizeMethod.BILINEAR,
+      'cubic': tf.compat.v1.image.ResizeMethod.BICUBIC,
+  }
+  if method in image_methods:
+    if rank == 4:
+      outputs = _image_resize_time(inputs, n_timesteps, image_methods[method],
+                                   add_endpoint)
+    else:
+      outputs = _image_resize_time(inputs[:, :, tf.newaxis, :], n_timesteps,
+                                   image_methods[method], add_endpoint)
+      outputs = outputs[:, :, 0, :]
+  elif method == 'window':
+    outputs = upsample_with_windows(inputs, n_timesteps, add_endpoint)
+  else:
+    raise ValueError(f'Method ({method}) is invalid. Must be one of '
+                     f'{_RESAMPLE_METHODS}.')
+
+  if rank == 1:
+    return outputs[0, :, 0]
+  if rank == 2:
+    return outputs[:, :, 0]
+  return outputs
+
+
+def upsample_with_windows(inputs: tf.Tensor,
+                          n_timesteps: int,
+                          add_endpoint: bool = True) -> tf.Tensor:
+  """Upsamples frames by overlap-adding Hann windows (smooth envelopes).
+
+  Frame k is multiplied by a periodic Hann window w of length 2 * hop centred
+  on it, and the windows are overlap-added with step hop. Since
+  w[n] + w[n + hop] = 1, output sample j = m * hop + n (0 <= n < hop) is
+
+    y[j] = x[m] * w[n + hop] + x[m + 1] * w[n],
+
+  which is computed directly here (same values as `tf.signal.overlap_and_add`
+  without materialising every windowed frame).
+
+  Args:
+    inputs: Frames `[B, T, N]`.
+    n_timesteps: Output length; a multiple of the number of intervals
+      (T with `add_endpoint`, else T - 1).
+    add_endpoint: Hold the last frame for one extra hop at the end.
+
+  Returns:
+    Upsampled tensor `[B, n_timesteps, N]`.
+
+  Raises:
+    ValueError: if `inputs` is not 3-D, if there are at least as many frames
+      as timesteps, or if `n_timesteps` is not a multiple of the intervals.
+  """
+  inputs = tf_float32(inputs)
+  if len(inputs.shape) != 3:
+    raise ValueError('Upsample_with_windows() only supports 3 dimensions, '
+                     f'not {inputs.shape}.')
+
+  if add_endpoint:
+    inputs = tf.concat([inputs, inputs[:, -1:, :]], axis=1)
+
+  n_frames = int(inputs.shape[1])
+  n_intervals = n_frames - 1
+
+  if n_frames >= n_timesteps:
+    raise ValueError('Upsample with windows cannot be used for downsampling. '
+                     f'More input frames ({n_frames}) than output timesteps '
+                     f'({n_timesteps}).')
+  if n_timesteps % n_intervals != 0:
+    raise ValueError(
+        'For upsampling, the target the number of timesteps must be divisible '
+        'by the number of input frames. '
+        f'(timesteps:{n_timesteps}, frames:{n_frames}, '
+        f'add_endpoint={add_endpoint}).')
+
+  hop_size = n_timesteps // n_intervals
+  window = tf.signal.hann_window(2 * hop_size)  # periodic, float32
+  # Fading-out half for frame m, fading-in half for frame m + 1: [hop, 1].
+  fade_out = window[hop_size:, tf.newaxis]
+  fade_in = window[:hop_size, tf.newaxis]
+  # [B, n_intervals, hop, N].
+  left = inputs[:, :-1, tf.newaxis, :] * fade_out
+  right = inputs[:, 1:, tf.newaxis, :] * fade_in
+  outputs = left + right
+  batch_size = inputs.shape[0] if inputs.shape[0] is not None else -1
+  return tf.reshape(outputs, [batch_size, n_timesteps, inputs.shape[2]])
+
+
+def center_crop(audio, frame_size):
+  """Removes `frame_size // 2` samples from both ends of axis 1."""
+  pad_amount = int(frame_size // 2)
+  return audio[:, pad_amount:-pad_amount]
+
+
+# ------------------------------------------------------------------------------
+# Sinusoidal / harmonic conversions
+# ------------------------------------------------------------------------------
+def _harmonic_numbers(n_harmonics):
+  """[1, 2, ..., n_harmonics] as float32 `[1, 1, n_harmonics]`."""
+  ratios = tf.linspace(1.0, float(n_harmonics), int(n_harmonics))
+  return ratios[tf.newaxis, tf.newaxis, :]
+
+
+def get_harmonic_frequencies(frequencies: tf.Tensor,
+                             n_harmonics: int) -> tf.Tensor:
+  """Integer multiples of a fundamental.
+
+  Args:
+    frequencies: Fundamental frequencies `[B, T, 1]` (Hz).
+    n_harmonics: Number of harmonics (fundamental included).
+
+  Returns:
+    `[B, T, n_harmonics]` with f0 * [1, 2, ..., n_harmonics].
+  """
+  frequencies = tf_float32(frequencies)
+  return frequencies * _harmonic_numbers(n_harmonics)
+
+
+def remove_above_nyquist(frequency_envelopes: tf.Tensor,
+                         amplitude_envelopes: tf.Tensor,
+                         sample_rate: int = 16000) -> tf.Tensor:
+  """Zeros the amplitudes of sinusoids at or above the Nyquist frequency.
+
+  Args:
+    frequency_envelopes: Frequencies (Hz), broadcastable with amplitudes.
+    amplitude_envelopes: Amplitudes, `[B, T, N]` (or broadcastable).
+    sample_rate: Sample rate; amplitudes with f >= sample_rate / 2 become 0.
+
+  Returns:
+    Masked amplitude envelopes.
+  """
+  frequency_envelopes = tf_float32(frequency_envelopes)
+  amplitude_envelopes = tf_float32(amplitude_envelopes)
+  return tf.where(
+      tf.greater_equal(frequency_envelopes, sample_rate / 2.0),
+      tf.zeros_like(amplitude_envelopes), amplitude_envelopes)
+
+
+def normalize_harmonics(harmonic_distribution, f0_hz=None, sample_rate=None):
+  """Makes a harmonic distribution sum to 1 over its last axis.
+
+  If both `f0_hz` and `sample_rate` are given, harmonics at or above Nyquist
+  are zeroed first.
+
+  Args:
+    harmonic_distribution: `[B, T, n_harmonics]`.
+    f0_hz: Optional fundamental `[B, T, 1]`.
+    sample_rate: Optional sample rate (Hz).
+
+  Returns:
+    Normalized distribution, same shape (a zero sum divides by 1e-7).
+  """
+  harmonic_distribution = tf_float32(harmonic_distribution)
+  if (f0_hz is not None) and (sample_rate is not None):
+    n_harmonics = int(harmonic_distribution.shape[-1])
+    harmonic_frequencies = get_harmonic_frequencies(f0_hz, n_harmonics)
+    harmonic_distribution = remove_above_nyquist(
+        harmonic_frequencies, harmonic_distribution, sample_rate)
+  total = tf.reduce_sum(harmonic_distribution, axis=-1, keepdims=True)
+  return safe_divide(harmonic_distribution, total)
+
+
+def sinusoidal_to_harmonic(sin_amps,
+                           sin_freqs,
+                           f0_hz,
+                           harmonic_width=0.1,
+                           n_harmonics=100,
+                           sample_rate=16000,
+                           normalize=False):
+  """Projects free sinusoids onto the harmonics of a fundamental.
+
+  Harmonic k collects sinusoid j with weight exp(-(r / harmonic_width)^2),
+  r = |f_j - k f0| / f0 (distance in units of the fundamental).
+
+  Args:
+    sin_amps: Sinusoid amplitudes `[B, T, n_sinusoids]`.
+    sin_freqs: Sinusoid frequencies `[B, T, n_sinusoids]` (Hz).
+    f0_hz: Fundamental `[B, T, 1]` (Hz).
+    harmonic_width: Width of the Gaussian weighting (in units of f0).
+    n_harmonics: Number of harmonics.
+    sample_rate: Harmonics at or above Nyquist are zeroed.
+    normalize: Where a harmonic's weights sum above 1, divide by the sum.
+
+  Returns:
+    harm_amp: Total harmonic amplitude `[B, T, 1]`.
+    harm_dist: Harmonic distribution `[B, T, n_harmonics]` (sums to 1).
+  """
+  sin_amps = tf_float32(sin_amps)
+  sin_freqs = tf_float32(sin_freqs)
+  f0_hz = tf_float32(f0_hz)
+  # [B, T, n_harmonics, 1].
+  harmonic_freqs = get_harmonic_frequencies(f0_hz, n_harmonics)
+  harmonic_freqs = harmonic_freqs[..., tf.newaxis]
+  # [B, T, n_harmonics, n_sinusoids].
+  freq_ratio = safe_divide(sin_freqs[:, :, tf.newaxis, :] - harmonic_freqs,
+                           f0_hz[..., tf.newaxis])
+  freq_ratio = tf.abs(freq_ratio)
+  weights = tf.exp(-(freq_ratio / harmonic_width)**2)
+
+  if normalize:
+    weights_sum = tf.reduce_sum(weights, axis=-1, keepdims=True)
+    weights_norm = safe_divide(weights, weights_sum)
+    weights = tf.where(weights_sum > 1.0, weights_norm, weights)
+
+  # [B, T, n_harmonics].
+  harm_amps = tf.reduce_sum(weights * sin_amps[:, :, tf.newaxis, :], axis=-1)
+  harm_amps = remove_above_nyquist(harmonic_freqs[..., 0], harm_amps,
+                                   sample_rate)
+  harm_amp = tf.reduce_sum(harm_amps, axis=-1, keepdims=True)
+  harm_dist = safe_divide(harm_amps, harm_amp)
+  return harm_amp, harm_dist
+
+
+def harmonic_to_sinusoidal(harm_amp, harm_dist, f0_hz, sample_rate=16000):
+  """Converts harmonic controls to sinusoid amplitudes and frequencies.
+
+  Args:
+    harm_amp: Total amplitude `[B, T, 1]`.
+    harm_dist: Harmonic distribution `[B, T, n_harmonics]`.
+    f0_hz: Fundamental `[B, T, 1]` (Hz).
+    sample_rate: Harmonics at or above Nyquist are removed (and the rest
+      renormalized).
+
+  Returns:
+    amps: `[B, T, n_harmonics]`.
+    freqs: `[B, T, n_harmonics]` (Hz).
+  """
+  harm_amp = tf_float32(harm_amp)
+  harm_dist = tf_float32(harm_dist)
+  n_harmonics = int(harm_dist.shape[-1])
+  freqs = get_harmonic_frequencies(f0_hz, n_harmonics)
+  harm_dist = remove_above_nyquist(freqs, harm_dist, sample_rate)
+  harm_dist_sum = tf.reduce_sum(harm_dist, axis=-1, keepdims=True)
+  harm_dist = safe_divide(harm_dist, harm_dist_sum)
+  amps = harm_amp * harm_dist
+  return amps, freqs
+
+
+# ------------------------------------------------------------------------------
+# Oscillators
+# ------------------------------------------------------------------------------
+def _check_rank(x, rank, name, fn_name):
+  """Raises a ValueError naming `name` unless `x` has a known rank `rank`."""
+  if x.shape.rank is not None and x.shape.rank != rank:
+    raise ValueError(f'{fn_name}: `{name}` must have rank {rank}, got shape '
+                     f'{x.shape}.')
+
+
+def _check_frequencies(frequencies, name, fn_name):
+  """In eager mode, rejects NaN or negative frequencies (names the argument).
+
+  Inside a tf.function (and under XLA) the check is skipped so tracing stays
+  free of assertions.
+  """
+  if not tf.executing_eagerly():
+    return
+  values = frequencies.numpy()
+  if np.isnan(values).any():
+    raise ValueError(f'{fn_name}: `{name}` contains NaN frequencies.')
+  if (values < 0.0).any():
+    raise ValueError(f'{fn_name}: `{name}` contains negative frequencies '
+                     f'(min {values.min()} Hz).')
+
+
+@gin.configurable
+def angular_cumsum(angular_frequency, chunk_size=1000):
+  """Phase accumulation wrapped to [0, 2pi), in chunks for float32 accuracy.
+
+  Inclusive cumulative sum along axis 1: a plain float32 cumsum over many
+  samples loses precision as the phase grows, so each chunk is summed
+  separately and chunk offsets are accumulated modulo 2pi.
+
+  Args:
+    angular_frequency: Radians per sample, `[B, T, ...]` (static shape).
+    chunk_size: Samples per chunk.
+
+  Returns:
+    Phase in [0, 2pi), same shape as the input.
+  """
+  angular_frequency = tf_float32(angular_frequency)
+  shape = angular_frequency.shape.as_list()
+  n_batch, n_time = shape[0], shape[1]
+  channel_shape = shape[2:]
+  if n_batch is None:
+    n_batch = -1
+
+  # Zero-pad the time axis to a multiple of the chunk size.
+  remainder = n_time % chunk_size
+  if remainder:
+    angular_frequency = pad_axis(angular_frequency,
+                                 [0, chunk_size - remainder], axis=1)
+  length = int(angular_frequency.shape[1])
+  n_chunks = length // chunk_size
+
+  # Cumulative sum within each chunk: [B, n_chunks, chunk_size, ...].
+  chunks = tf.reshape(angular_frequency,
+                      [n_batch, n_chunks, chunk_size] + channel_shape)
+  phase = tf.cumsum(chunks, axis=2)
+
+  # Offset of chunk c = sum of the (wrapped) totals of chunks < c, wrapped.
+  offsets = phase[:, :, -1:, ...] % _TWO_PI
+  offsets = pad_axis(offsets, [1, 0], axis=1)[:, :-1, ...]
+  offsets = tf.cumsum(offsets, axis=1) % _TWO_PI
+  phase = (phase + offsets) % _TWO_PI
+
+  phase = tf.reshape(phase, [n_batch, length] + channel_shape)
+  if remainder:
+    phase = phase[:, :n_time]
+  return phase
+
+
+@gin.configurable
+def oscillator_bank(frequency_envelopes: tf.Tensor,
+                    amplitude_envelopes: tf.Tensor,
+                    sample_rate: int = 16000,
+                    sum_sinusoids: bool = True,
+                    use_angular_cumsum: bool = False) -> tf.Tensor:
+  """Bank of sinusoidal oscillators driven by sample-wise envelopes.
+
+  phase[t] = sum_{i <= t} 2 pi f[i] / sample_rate (inclusive: the first
+  sample already has phase omega_0); audio = sum_k a_k sin(phase_k).
+  Sinusoids at or above Nyquist are silenced.
+
+  Args:
+    frequency_envelopes: `[B, n_samples, n_sinusoids]` (Hz).
+    amplitude_envelopes: `[B, n_samples, n_sinusoids]` (or broadcastable).
+    sample_rate: Sample rate (Hz).
+    sum_sinusoids: Sum over sinusoids to `[B, n_samples]`, else keep
+      `[B, n_samples, n_sinusoids]`.
+    use_angular_cumsum: Accumulate phase with `angular_cumsum` (more
+      accurate for long signals) instead of `tf.cumsum`.
+
+  Returns:
+    Audio `[B, n_samples]` or `[B, n_samples, n_sinusoids]`.
+  """
+  frequency_envelopes = tf_float32(frequency_envelopes)
+  amplitude_envelopes = tf_float32(amplitude_envelopes)
+  _check_rank(frequency_envelopes, 3, 'frequency_envelopes', 'oscillator_bank')
+  _check_rank(amplitude_envelopes, 3, 'amplitude_envelopes', 'oscillator_bank')
+
+  amplitude_envelopes = remove_above_nyquist(frequency_envelopes,
+                                             amplitude_envelopes, sample_rate)
+
+  # Hz -> radians per sample: omega = (f * 2 pi) / sample_rate.
+  omegas = frequency_envelopes * _TWO_PI
+  omegas = omegas / float(sample_rate)
+
+  if use_angular_cumsum:
+    phases = angular_cumsum(omegas)
+  else:
+    phases = tf.cumsum(omegas, axis=1)
+
+  audio = amplitude_envelopes * tf.sin(phases)
+  if sum_sinusoids:
+    audio = tf.reduce_sum(audio, axis=-1)
+  return audio
+
+
+@gin.configurable
+def harmonic_oscillator_bank(
+    frequency: tf.Tensor,
+    amplitude_envelopes: tf.Tensor,
+    initial_phase=None,
+    sample_rate: int = 16000,
+    use_angular_cumsum: bool = True):
+  """Harmonic oscillators sharing one fundamental phase (for streaming).
+
+  phase = cumsum(2 pi f0 / sample_rate) + initial_phase; harmonic h has
+  phase h * phase. No Nyquist masking.
+
+  Args:
+    frequency: Fundamental `[B, n_samples, 1]` (Hz).
+    amplitude_envelopes: Harmonic amplitudes `[B, n_samples, n_harmonics]`.
+    initial_phase: Phase to start from `[B, 1, 1]` (default zeros).
+    sample_rate: Sample rate (Hz).
+    use_angular_cumsum: Accumulate with `angular_cumsum` (wrapped phase).
+
+  Returns:
+    audio: `[B, n_samples]`.
+    final_phase: Fundamental phase at the last sample `[B, 1, 1]`, to pass as
+      `initial_phase` of the next block.
+  """
+  frequency = tf_float32(frequency)
+  amplitude_envelopes = tf_float32(amplitude_envelopes)
+  _check_rank(frequency, 3, 'frequency', 'harmonic_oscillator_bank')
+  _check_rank(amplitude_envelopes, 3, 'amplitude_envelopes',
+              'harmonic_oscillator_bank')
+  n_harmonics = int(amplitude_envelopes.shape[-1])
+
+  omega = frequency * _TWO_PI / float(sample_rate)
+  if use_angular_cumsum:
+    phase = angular_cumsum(omega)
+  else:
+    phase = tf.cumsum(omega, axis=1)
+
+  if initial_phase is None:
+    initial_phase = tf.zeros_like(phase[:, :1, :1])
+  phase = phase + tf_float32(initial_phase)
+  final_phase = phase[:, -1:, 0:1]
+
+  phases = phase * _harmonic_numbers(n_harmonics)
+  audio = tf.reduce_sum(amplitude_envelopes * tf.sin(phases), axis=-1)
+  return audio, final_phase
+
+
+def harmonic_synthesis(frequencies: tf.Tensor,
+                       amplitudes: tf.Tensor,
+                       harmonic_shifts=None,
+                       harmonic_distribution=None,
+                       n_samples: int = 64000,
+                       sample_rate: int = 16000,
+                       amp_resample_method: str = 'window',
+                       use_angular_cumsum: bool = False) -> tf.Tensor:
+  """Additive synthesis of a (possibly inharmonic) harmonic series.
+
+  Frame-wise controls are upsampled to sample-wise envelopes (frequencies
+  linearly, amplitudes with `amp_resample_method`) and fed to
+  `oscillator_bank`. `use_angular_cumsum` is always passed explicitly, so a
+  gin binding `oscillator_bank.use_angular_cumsum` has no effect here (as in
+  the original).
+
+  Args:
+    frequencies: Fundamental `[B, n_frames, 1]` (Hz).
+    amplitudes: Overall amplitude `[B, n_frames, 1]`.
+    harmonic_shifts: Optional relative detuning `[B, n_frames, n_harmonics]`;
+      harmonic k plays at k f0 (1 + shift_k).
+    harmonic_distribution: Optional amplitude share of each harmonic
+      `[B, n_frames, n_harmonics]`.
+    n_samples: Output length.
+    sample_rate: Sample rate (Hz).
+    amp_resample_method: Method of `resample` for the amplitude envelopes.
+    use_angular_cumsum: Passed to `oscillator_bank`.
+
+  Returns:
+    Audio `[B, n_samples]`.
+  """
+  frequencies = tf_float32(frequencies)
+  amplitudes = tf_float32(amplitudes)
+  _check_rank(frequencies, 3, 'frequencies', 'harmonic_synthesis')
+  _check_rank(amplitudes, 3, 'amplitudes', 'harmonic_synthesis')
+  _check_frequencies(frequencies, 'frequencies', 'harmonic_synthesis')
+
+  if harmonic_distribution is not None:
+    harmonic_distribution = tf_float32(harmonic_distribution)
+    _check_rank(harmonic_distribution, 3, 'harmonic_distribution',
+                'harmonic_synthesis')
+    n_harmonics = int(harmonic_distribution.shape[-1])
+  elif harmonic_shifts is not None:
+    harmonic_shifts = tf_float32(harmonic_shifts)
+    n_harmonics = int(harmonic_shifts.shape[-1])
+  else:
+    n_harmonics = 1
+  if harmonic_shifts is not None:
+    harmonic_shifts = tf_float32(harmonic_shifts)
+    _check_rank(harmonic_shifts, 3, 'harmonic_shifts', 'harmonic_synthesis')
+
+  # Frame-wise harmonic frequencies and amplitudes [B, n_frames, n_harmonics].
+  harmonic_frequencies = get_harmonic_frequencies(frequencies, n_harmonics)
+  if harmonic_shifts is not None:
+    harmonic_frequencies *= (1.0 + harmonic_shifts)
+  if harmonic_distribution is not None:
+    harmonic_amplitudes = amplitudes * harmonic_distribution
+  else:
+    harmonic_amplitudes = amplitudes
+
+  # Sample-wise envelopes [B, n_samples, n_harmonics].
+  frequency_envelopes = resample(harmonic_frequencies, n_samples)
+  amplitude_envelopes = resample(harmonic_amplitudes, n_samples,
+                                 method=amp_resample_method)
+
+  return oscillator_bank(frequency_envelopes,
+                         amplitude_envelopes,
+                         sample_rate=sample_rate,
+                         use_angular_cumsum=use_angular_cumsum)
+
+
+def streaming_harmonic_synthesis(frequencies,
+                                 amplitudes,
+                                 harmonic_distribution=None,
+                                 initial_phase=None,
+                                 n_samples=64000,
+                                 sample_rate=16000,
+                                 amp_resample_method='linear'):
+  """Harmonic synthesis that carries the oscillator phase between calls.
+
+  Args:
+    frequencies: Fundamental `[B, n_frames, 1]` (Hz).
+    amplitudes: Overall amplitude `[B, n_frames, 1]`.
+    harmonic_distribution: Optional `[B, n_frames, n_harmonics]`; it is
+      Nyquist-masked and renormalized before use.
+    initial_phase: Phase to continue from `[B, 1, 1]` (default zeros).
+    n_samples: Output length.
+    sample_rate: Sample rate (Hz).
+    amp_resample_method: Method of `resample` for the amplitude envelopes.
+
+  Returns:
+    audio: `[B, n_samples]`.
+    final_phase: `[B, 1, 1]`, the `initial_phase` of the next block.
+  """
+  frequencies = tf_float32(frequencies)
+  amplitudes = tf_float32(amplitudes)
+  _check_rank(frequencies, 3, 'frequencies', 'streaming_harmonic_synthesis')
+  _check_frequencies(frequencies, 'frequencies',
+                     'streaming_harmonic_synthesis')
+
+  if harmonic_distribution is not None:
+    harmonic_distribution = normalize_harmonics(harmonic_distribution,
+                                                frequencies, sample_rate)
+    harmonic_amplitudes = amplitudes * harmonic_distribution
+  else:
+    harmonic_amplitudes = amplitudes
+
+  frequency_envelope = resample(frequencies, n_samples)
+  amplitude_envelopes = resample(harmonic_amplitudes, n_samples,
+                                 method=amp_resample_method)
+  return harmonic_oscillator_bank(frequency_envelope,
+                                  amplitude_envelopes,
+                                  initial_phase=initial_phase,
+                                  sample_rate=sample_rate)
