@@ -1,1 +1,364 @@
-"""ddsp.training.inference (under construction)."""
+# Copyright 2024 The DDSP Authors.
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""Inference-only models built from a training checkpoint.
+
+`AutoencoderInference` re-reads a run's operative gin config, resizes the
+synthesizers to a chosen length and restores the weights, ready to be
+called or exported as a SavedModel. The `VST*` modules split a model into
+the frame-by-frame pieces the DDSP VST plugin runs (feature extraction,
+control prediction, synthesis of one hop).
+"""
+
+import ddsp
+from ddsp.training import models
+from ddsp.training import preprocessing
+from ddsp.training import train_util
+import gin
+import tensorflow as tf
+import tf_keras as tfk
+
+
+def parse_operative_config(ckpt_dir):
+  """Parses the latest operative config of a run (unknown names skipped)."""
+  with gin.unlock_config():
+    operative_config = train_util.get_latest_operative_config(ckpt_dir)
+    print(f'Using operative config {operative_config}')
+    gin.parse_config_file(operative_config, skip_unknown=True)
+
+
+def _preprocessor_type():
+  """Last name of the `Autoencoder.preprocessor` reference (e.g. F0Loud...)."""
+  ref = gin.query_parameter('Autoencoder.preprocessor')
+  return ref.selector.split('.')[-1]
+
+
+def _no_reverb_dag():
+  """Gin text of a ProcessorGroup dag without the reverb."""
+  return ("ProcessorGroup.dag = ["
+          "(@synths.Harmonic(), ['amps', 'harmonic_distribution', 'f0_hz']),"
+          "(@synths.FilteredNoise(), ['noise_magnitudes']),"
+          "(@processors.Add(), ['filtered_noise/signal', 'harmonic/signal'])"
+          "]")
+
+
+@gin.configurable
+class AutoencoderInference(models.Autoencoder):
+  """Autoencoder restored from a checkpoint, resized to `length_seconds`."""
+
+  def __init__(self,
+               ckpt,
+               length_seconds=4,
+               remove_reverb=True,
+               verbose=True,
+               **kwargs):
+    self.length_seconds = length_seconds
+    self.remove_reverb = remove_reverb
+    self.configure_gin(ckpt)
+    super().__init__(**kwargs)
+    self.restore(ckpt, verbose=verbose)
+    self.build_network()
+
+  def configure_gin(self, ckpt):
+    """Binds lengths for `length_seconds` and the inference options.
+
+    n_frames = int(length_seconds * sample_rate / hop), hop = the training
+    samples per frame; n_samples = n_frames * hop.
+    """
+    parse_operative_config(ckpt)
+    self.preprocessor_type = _preprocessor_type()
+    self.sample_rate = gin.query_parameter('Harmonic.sample_rate')
+    n_samples_train = gin.query_parameter('Harmonic.n_samples')
+    time_steps_train = gin.query_parameter(
+        f'{self.preprocessor_type}.time_steps')
+    self.hop_size = n_samples_train // time_steps_train
+    self.n_frames = int(self.length_seconds * self.sample_rate /
+                        self.hop_size)
+    self.n_samples = self.n_frames * self.hop_size
+    with gin.unlock_config():
+      gin.bind_parameter('Harmonic.n_samples', self.n_samples)
+      gin.bind_parameter('FilteredNoise.n_samples', self.n_samples)
+      gin.bind_parameter(f'{self.preprocessor_type}.time_steps',
+                         self.n_frames)
+      gin.bind_parameter('oscillator_bank.use_angular_cumsum', True)
+      if self.preprocessor_type == 'F0LoudnessPreprocessor':
+        # Inference receives loudness, not audio. The original leaves
+        # compute_loudness=True from training and then crashes in
+        # build_network (no audio); we use the given loudness (fixed crash).
+        gin.bind_parameter('F0LoudnessPreprocessor.compute_loudness', False)
+      if self.remove_reverb:
+        gin.parse_config(_no_reverb_dag())
+
+  def save_model(self, save_dir):
+    """Saves a SavedModel (Keras format) to `save_dir`."""
+    self.save(save_dir)
+
+  @property
+  def db_key(self):
+    return 'power_db' if 'Power' in self.preprocessor_type else 'loudness_db'
+
+  def build_network(self):
+    """Runs zero features through the model to create its variables."""
+    self({self.db_key: tf.zeros([self.n_frames]),
+          'f0_hz': tf.zeros([self.n_frames])})
+
+  @tf.function
+  def call(self, inputs, **unused_kwargs):
+    """Synthesizes from {'f0_hz': [n_frames], db_key: [n_frames]}."""
+    input_dict = dict(inputs)
+    return super().call(input_dict, training=False)
+
+
+class StreamingF0PwInference(AutoencoderInference):
+  """One-frame-at-a-time autoencoder (`ddsp_export` default model).
+
+  The original's `ddsp_export` names `streaming_f0_pw` as its default
+  inference model but does not define it (KeyError, known bug 12). Here it
+  is an AutoencoderInference whose length is a single frame, without reverb.
+  """
+
+  def __init__(self, ckpt, verbose=True, **kwargs):
+    parse_operative_config(ckpt)
+    sample_rate = gin.query_parameter('Harmonic.sample_rate')
+    hop = (gin.query_parameter('Harmonic.n_samples') //
+           gin.query_parameter(f'{_preprocessor_type()}.time_steps'))
+    super().__init__(ckpt, length_seconds=hop / sample_rate,
+                     remove_reverb=True, verbose=verbose, **kwargs)
+
+
+# ------------------------------------------------------------------------------
+# Modules for the DDSP VST plugin.
+# ------------------------------------------------------------------------------
+class VSTBaseModule(models.Autoencoder):
+  """Base for the VST modules: reads the frame/sample rates from gin."""
+
+  def __init__(self, ckpt, verbose=False, **kwargs):
+    self.parse_gin(ckpt)
+    self.configure_gin()
+    super().__init__(**kwargs)
+    self.restore(ckpt, verbose=verbose, restore_keys=['decoder'])
+    self.build_network()
+
+  def parse_gin(self, ckpt):
+    """Reads sizes from the operative config (VST configs define macros)."""
+    with gin.unlock_config():
+      parse_operative_config(ckpt)
+      self.frame_size = gin.query_parameter('%frame_size')
+      self.frame_rate = gin.query_parameter('%frame_rate')
+      self.sample_rate = gin.query_parameter('%sample_rate')
+      self.hop_size = self.sample_rate // self.frame_rate
+      splits = dict(gin.query_parameter('RnnFcDecoder.output_splits'))
+      self.n_harmonics = splits['harmonic_distribution']
+      self.n_noise = splits['noise_magnitudes']
+      self.state_size = gin.query_parameter('RnnFcDecoder.rnn_channels')
+      self.resample_method = gin.query_parameter(
+          'Harmonic.amp_resample_method')
+
+  def configure_gin(self):
+    """Extra bindings of a subclass (none by default)."""
+
+  def save_model(self, save_dir):
+    tf.saved_model.save(self, save_dir, signatures=self._signatures)
+
+  def input_specs(self):
+    """TensorSpecs of `call`'s arguments (subclasses)."""
+    return []
+
+  @property
+  def _signatures(self):
+    return {'serving_default':
+                self.call.get_concrete_function(*self.input_specs())}
+
+  def build_network(self):
+    """Traces the call once (subclasses)."""
+
+
+class VSTExtractFeatures(VSTBaseModule):
+  """One frame of audio -> f0 and power (scaled and unscaled)."""
+
+  def __init__(self, ckpt, crepe_saved_model_path=None, **kwargs):
+    self.crepe_saved_model_path = crepe_saved_model_path
+    super().__init__(ckpt, **kwargs)
+
+  def configure_gin(self):
+    with gin.unlock_config():
+      gin.bind_parameter('OnlineF0PowerPreprocessor.padding', 'valid')
+      gin.bind_parameter('OnlineF0PowerPreprocessor.compute_f0', True)
+      gin.bind_parameter('OnlineF0PowerPreprocessor.compute_power', True)
+      gin.bind_parameter('OnlineF0PowerPreprocessor.viterbi', False)
+      if self.crepe_saved_model_path is not None:
+        gin.bind_parameter(
+            'OnlineF0PowerPreprocessor.crepe_saved_model_path',
+            self.crepe_saved_model_path)
+
+  def input_specs(self):
+    return [tf.TensorSpec([self.frame_size], tf.float32, name='audio')]
+
+  def build_network(self):
+    self.call(tf.zeros([self.frame_size]))
+
+  @tf.function
+  def call(self, audio):
+    """audio [frame_size] -> (f0_hz, f0_scaled, pw_db, pw_scaled) scalars."""
+    outputs = self.preprocessor({'audio': audio[tf.newaxis, :]})
+    return (tf.reshape(outputs['f0_hz'], []),
+            tf.reshape(outputs['f0_scaled'], []),
+            tf.reshape(outputs['pw_db'], []),
+            tf.reshape(outputs['pw_scaled'], []))
+
+
+class VSTPredictControls(VSTBaseModule):
+  """Scaled f0 and power of one frame -> synthesizer controls."""
+
+  def input_specs(self):
+    return [tf.TensorSpec([1], tf.float32, name='f0_scaled'),
+            tf.TensorSpec([1], tf.float32, name='pw_scaled')]
+
+  def build_network(self):
+    self.call(tf.zeros([1]), tf.zeros([1]))
+
+  def _controls(self, outputs, f0_hz):
+    """Harmonic and noise controls from raw decoder outputs [1, 1, ch]."""
+    pg = self.processor_group
+    harm = pg.harmonic.get_controls(outputs['amps'],
+                                    outputs['harmonic_distribution'], f0_hz)
+    noise = pg.filtered_noise.get_controls(outputs['noise_magnitudes'])
+    return (tf.reshape(harm['amplitudes'], [1]),
+            tf.reshape(harm['harmonic_distribution'], [self.n_harmonics]),
+            tf.reshape(noise['magnitudes'], [self.n_noise]))
+
+  @tf.function
+  def call(self, f0_scaled, pw_scaled):
+    """[1], [1] -> (amps [1], hd [n_harmonics], noise [n_noise])."""
+    f0_scaled = tf.reshape(f0_scaled, [1, 1, 1])
+    pw_scaled = tf.reshape(pw_scaled, [1, 1, 1])
+    f0_hz = preprocessing.inv_scale_f0_hz(f0_scaled)
+    outputs = self.decoder({'f0_scaled': f0_scaled, 'pw_scaled': pw_scaled})
+    return self._controls(outputs, f0_hz)
+
+
+class VSTStatelessPredictControls(VSTPredictControls):
+  """Like VSTPredictControls with the RNN state passed in and out."""
+
+  def configure_gin(self):
+    with gin.unlock_config():
+      gin.bind_parameter('RnnFcDecoder.stateless', True)
+
+  def input_specs(self):
+    return super().input_specs() + [
+        tf.TensorSpec([self.state_size], tf.float32, name='state')]
+
+  def build_network(self):
+    self.call(tf.zeros([1]), tf.zeros([1]), tf.zeros([self.state_size]))
+
+  @tf.function
+  def call(self, f0_scaled, pw_scaled, state):
+    """-> (amps [1], hd [n_harmonics], noise [n_noise], state [size])."""
+    f0_scaled = tf.reshape(f0_scaled, [1, 1, 1])
+    pw_scaled = tf.reshape(pw_scaled, [1, 1, 1])
+    f0_hz = preprocessing.inv_scale_f0_hz(f0_scaled)
+    outputs = self.decoder({'f0_scaled': f0_scaled, 'pw_scaled': pw_scaled,
+                            'state': state[tf.newaxis, :]})
+    amps, hd, noise = self._controls(outputs, f0_hz)
+    return amps, hd, noise, tf.reshape(outputs['state'], [self.state_size])
+
+
+def _vst_parse_gin(module, ckpt):
+  """Reads the VST sizes into `module` (shared by the synth modules)."""
+  VSTBaseModule.parse_gin(module, ckpt)
+  with gin.unlock_config():
+    gin.bind_parameter('harmonic_oscillator_bank.use_angular_cumsum', True)
+
+
+@gin.configurable
+class VSTSynthesize(tfk.Model):
+  """Synthesizes one hop from the previous and current frame controls."""
+
+  def __init__(self, ckpt, new_hop_size=None, **kwargs):
+    super().__init__(**kwargs)
+    _vst_parse_gin(self, ckpt)
+    self.hop_size = new_hop_size if new_hop_size else self.hop_size
+    self.filtered_noise = ddsp.synths.FilteredNoise(
+        n_samples=self.hop_size,
+        window_size=gin.query_parameter('FilteredNoise.window_size'))
+    self.build_network()
+
+  def save_model(self, save_dir):
+    fn = self.call.get_concrete_function(*self.input_specs())
+    tf.saved_model.save(self, save_dir, signatures={'serving_default': fn})
+
+  def input_specs(self):
+    h, n = self.n_harmonics, self.n_noise
+    names_shapes = [('amps', 1), ('prev_amps', 1), ('hd', h), ('prev_hd', h),
+                    ('f0', 1), ('prev_f0', 1), ('noise', n),
+                    ('prev_phase', 1)]
+    return [tf.TensorSpec([k], tf.float32, name=name)
+            for name, k in names_shapes]
+
+  def build_network(self):
+    self.call(*[tf.zeros(s.shape) for s in self.input_specs()])
+
+  def _harmonic(self, amps, prev_amps, hd, prev_hd, f0, prev_f0, prev_phase):
+    """Two-frame harmonic synthesis: ([1, hop], final phase [1, 1, 1])."""
+    def two_frames(prev, cur):
+      return tf.stack([prev, cur], axis=0)[tf.newaxis, ...]  # [1, 2, ch]
+    return ddsp.core.streaming_harmonic_synthesis(
+        frequencies=two_frames(prev_f0, f0),
+        amplitudes=two_frames(prev_amps, amps),
+        harmonic_distribution=two_frames(prev_hd, hd),
+        initial_phase=tf.reshape(prev_phase, [1, 1, 1]),
+        n_samples=self.hop_size,
+        sample_rate=self.sample_rate,
+        amp_resample_method=self.resample_method)
+
+  def _noise(self, noise):
+    """Filtered noise [1, hop] from two copies of the magnitudes."""
+    mags = tf.stack([noise, noise], axis=0)[tf.newaxis, ...]
+    return self.filtered_noise.get_signal(mags)
+
+  @tf.function
+  def call(self, amps, prev_amps, hd, prev_hd, f0, prev_f0, noise,
+           prev_phase):
+    """-> (audio [hop_size], final_phase scalar)."""
+    harm, phase = self._harmonic(amps, prev_amps, hd, prev_hd, f0, prev_f0,
+                                 prev_phase)
+    audio = harm + self._noise(noise)
+    return tf.reshape(audio, [self.hop_size]), tf.reshape(phase, [])
+
+
+@gin.configurable
+class VSTSynthesizeHarmonic(VSTSynthesize):
+  """VSTSynthesize without the noise."""
+
+  def input_specs(self):
+    specs = super().input_specs()
+    return specs[:6] + specs[7:]  # No noise.
+
+  @tf.function
+  def call(self, amps, prev_amps, hd, prev_hd, f0, prev_f0, prev_phase):
+    harm, phase = self._harmonic(amps, prev_amps, hd, prev_hd, f0, prev_f0,
+                                 prev_phase)
+    return tf.reshape(harm, [self.hop_size]), tf.reshape(phase, [])
+
+
+@gin.configurable
+class VSTSynthesizeNoise(VSTSynthesize):
+  """Filtered noise of one hop."""
+
+  def input_specs(self):
+    return [tf.TensorSpec([self.n_noise], tf.float32, name='noise')]
+
+  @tf.function
+  def call(self, noise):
+    return tf.reshape(self._noise(noise), [self.hop_size])
