@@ -1079,3 +1079,425 @@ def streaming_harmonic_synthesis(frequencies,
                                   amplitude_envelopes,
                                   initial_phase=initial_phase,
                                   sample_rate=sample_rate)
+
+
+# ------------------------------------------------------------------------------
+# Wavetables and delays
+# ------------------------------------------------------------------------------
+def linear_lookup(phase: tf.Tensor, wavetables: tf.Tensor) -> tf.Tensor:
+  """Reads periodic wavetables at fractional positions (linear interp.).
+
+  The table is closed with its first sample (W + 1 points on a grid
+  g = linspace(0, 1, W + 1)); point j gets weight relu(1 - |phase - g_j| W).
+
+  Args:
+    phase: Read positions in [0, 1], `[B, n_samples, 1]` or `[B, n_samples]`.
+    wavetables: `[B, n_samples, W]` (one table per sample) or `[B, W]`.
+
+  Returns:
+    Audio `[B, n_samples]`.
+  """
+  phase = tf_float32(phase)
+  wavetables = tf_float32(wavetables)
+  if len(wavetables.shape) == 2:
+    wavetables = wavetables[:, tf.newaxis, :]
+  if len(phase.shape) == 2:
+    phase = phase[:, :, tf.newaxis]
+
+  wavetables = tf.concat([wavetables, wavetables[..., 0:1]], axis=-1)
+  n_wavetable = int(wavetables.shape[-1])
+
+  # Distance of each grid point to the read position, in table samples.
+  grid = tf.linspace(0.0, 1.0, n_wavetable)[tf.newaxis, tf.newaxis, :]
+  phase_distance = tf.abs(phase - grid) * float(n_wavetable - 1)
+
+  # Only the two neighbours of the read position get a non-zero weight.
+  weights = tf.nn.relu(1.0 - phase_distance)
+  return tf.reduce_sum(weights * wavetables, axis=-1)
+
+
+def harmonic_distribution_to_wavetable(harmonic_distribution, n_wavetable=2048):
+  """One period of the waveform whose harmonic amplitudes are given.
+
+  The distribution is used as a zero-phase real spectrum (a DC bin in front,
+  zeros up to n_wavetable / 2 + 1 bins), inverted with `irfft` and scaled by
+  n_wavetable / 2 so that harmonic amplitude a gives a sinusoid of peak a.
+
+  Args:
+    harmonic_distribution: `[B, T, n_harmonics]`.
+    n_wavetable: Wavetable length (even).
+
+  Returns:
+    Wavetables `[B, T, n_wavetable]`.
+  """
+  harmonic_distribution = tf_float32(harmonic_distribution)
+  n_harmonics = int(harmonic_distribution.shape[-1])
+  n_pad = int(n_wavetable / 2 - n_harmonics)
+  axis = len(harmonic_distribution.shape) - 1
+  spectrum = pad_axis(harmonic_distribution, [1, n_pad], axis=axis)
+  spectrum = tf.complex(spectrum, tf.zeros_like(spectrum))
+  wavetable = tf.signal.irfft(spectrum)
+  return wavetable * (n_wavetable / 2)
+
+
+def wavetable_synthesis(frequencies: tf.Tensor,
+                        amplitudes: tf.Tensor,
+                        wavetables: tf.Tensor,
+                        n_samples: int = 64000,
+                        sample_rate: int = 16000):
+  """Wavetable oscillator with frame-wise controls.
+
+  phase (cycles) = exclusive cumsum(f / sample_rate) mod 1, read with
+  `linear_lookup` and scaled by the (window-upsampled) amplitude.
+
+  Args:
+    frequencies: `[B, n_frames, 1]` (Hz).
+    amplitudes: `[B, n_frames, 1]`.
+    wavetables: `[B, n_wavetable]` (static) or `[B, n_frames, n_wavetable]`
+      (interpolated linearly over time).
+    n_samples: Output length.
+    sample_rate: Sample rate (Hz).
+
+  Returns:
+    Audio `[B, n_samples]`.
+  """
+  frequencies = tf_float32(frequencies)
+  amplitudes = tf_float32(amplitudes)
+  wavetables = tf_float32(wavetables)
+  _check_rank(frequencies, 3, 'frequencies', 'wavetable_synthesis')
+  _check_rank(amplitudes, 3, 'amplitudes', 'wavetable_synthesis')
+  _check_frequencies(frequencies, 'frequencies', 'wavetable_synthesis')
+
+  amplitude_envelope = resample(amplitudes, n_samples, method='window')[:, :, 0]
+  frequency_envelope = resample(frequencies, n_samples)
+
+  wavetable_shape = wavetables.shape.as_list()
+  if len(wavetable_shape) == 3 and wavetable_shape[1] > 1:
+    wavetables = resample(wavetables, n_samples)
+
+  # Phase in cycles; exclusive so the first sample reads phase 0.
+  phase_velocity = frequency_envelope / float(sample_rate)
+  phase = tf.cumsum(phase_velocity, axis=1, exclusive=True) % 1.0
+
+  audio = linear_lookup(phase, wavetables)
+  return audio * amplitude_envelope
+
+
+def variable_length_delay(phase: tf.Tensor,
+                          audio: tf.Tensor,
+                          max_length: int = 512) -> tf.Tensor:
+  """Delays audio by a time-varying, fractional number of samples.
+
+  Args:
+    phase: Delay in [0, 1] (`max_length` samples at 1), `[B, n_samples, 1]`.
+    audio: `[B, n_samples]`.
+    max_length: Longest delay (samples).
+
+  Returns:
+    Delayed audio `[B, n_samples]`.
+  """
+  phase = tf_float32(phase)
+  audio = tf_float32(audio)
+  # Causal: zero history before the first sample.
+  audio = tf.pad(audio, [(0, 0), (max_length - 1, 0)])
+  # frames[:, t] holds the last max_length samples up to t, newest first.
+  frames = tf.signal.frame(audio, frame_length=max_length, frame_step=1,
+                           pad_end=False)
+  frames = frames[..., ::-1]
+  return linear_lookup(phase, frames)
+
+
+# ------------------------------------------------------------------------------
+# Convolution and filter design
+# ------------------------------------------------------------------------------
+def get_fft_size(frame_size: int, ir_size: int, power_of_2: bool = True) -> int:
+  """FFT length for a linear convolution of a frame with an IR.
+
+  Args:
+    frame_size: Audio frame length.
+    ir_size: Impulse response length.
+    power_of_2: Next power of 2 of frame_size + ir_size - 1 if True, else
+      the next 5-smooth length (`scipy.fftpack.next_fast_len`).
+
+  Returns:
+    FFT size (int).
+  """
+  convolved_frame_size = ir_size + frame_size - 1
+  if power_of_2:
+    return int(2**np.ceil(np.log2(convolved_frame_size)))
+  return int(scipy.fftpack.next_fast_len(convolved_frame_size))
+
+
+def crop_and_compensate_delay(audio: tf.Tensor, audio_size: int, ir_size: int,
+                              padding: str,
+                              delay_compensation: int) -> tf.Tensor:
+  """Crops a full convolution output and removes the filter's group delay.
+
+  Known bug kept from the original: the crop is `audio[:, start:-end]`, so
+  when `end <= 0` the result is empty or wrong (e.g. 'valid' padding with an
+  FFT exactly as long as the full convolution).
+
+  Args:
+    audio: Convolution output `[B, total_size]`.
+    audio_size: Length of the input audio.
+    ir_size: Impulse response length.
+    padding: 'same' (output audio_size) or 'valid' (audio_size + ir_size - 1).
+    delay_compensation: Samples removed from the front; negative means
+      automatic, (ir_size - 1) // 2 - 1 (zero delay for windowed IRs from
+      `frequency_impulse_response`).
+
+  Returns:
+    Cropped audio `[B, crop_size]`.
+
+  Raises:
+    ValueError: for an unknown padding.
+  """
+  if padding == 'valid':
+    crop_size = ir_size + audio_size - 1
+  elif padding == 'same':
+    crop_size = audio_size
+  else:
+    raise ValueError(
+        f'Padding must be \'valid\' or \'same\', instead of {padding}.')
+
+  total_size = int(audio.shape[-1])
+  crop = total_size - crop_size
+  start = ((ir_size - 1) // 2 - 1 if delay_compensation < 0 else
+           delay_compensation)
+  end = crop - start
+  return audio[:, start:-end]
+
+
+def fft_convolve(audio: tf.Tensor,
+                 impulse_response: tf.Tensor,
+                 padding: str = 'same',
+                 delay_compensation: int = -1) -> tf.Tensor:
+  """Filters audio with (time-varying) impulse responses by FFT convolution.
+
+  The audio is cut into n_ir_frames non-overlapping frames of
+  ceil(n_samples / n_ir_frames) samples; frame i is convolved with IR i
+  (rfft -> multiply -> irfft) and the results are overlap-added.
+
+  Args:
+    audio: `[B, n_samples]`.
+    impulse_response: `[B, ir_size]` (fixed filter) or
+      `[B, n_ir_frames, ir_size]` (one IR per frame). Batch 1 is broadcast to
+      the audio batch.
+    padding: 'same' (output n_samples) or 'valid' (n_samples + ir_size - 1).
+    delay_compensation: See `crop_and_compensate_delay` (-1: automatic).
+
+  Returns:
+    Filtered audio `[B, n_samples]` ('same').
+
+  Raises:
+    ValueError: if the batch sizes differ, if the number of audio frames does
+      not equal the number of IR frames, or for an unknown padding.
+  """
+  audio = tf_float32(audio)
+  impulse_response = tf_float32(impulse_response)
+  _check_rank(audio, 2, 'audio', 'fft_convolve')
+  ir_rank = impulse_response.shape.rank
+  if ir_rank not in (2, 3):
+    raise ValueError('fft_convolve: `impulse_response` must have rank 2 '
+                     '[batch, ir_size] or 3 [batch, n_frames, ir_size], got '
+                     f'shape {impulse_response.shape}.')
+
+  batch_size, audio_size = audio.shape.as_list()
+  if ir_rank == 2:
+    impulse_response = impulse_response[:, tf.newaxis, :]
+  batch_size_ir, n_ir_frames, ir_size = impulse_response.shape.as_list()
+
+  # A single IR is shared by the whole batch (broadcast in the product).
+  broadcast_ir = batch_size_ir == 1
+  if not broadcast_ir and batch_size != batch_size_ir:
+    raise ValueError(f'Batch size of audio ({batch_size}) and impulse '
+                     f'response ({batch_size_ir}) must be the same.')
+
+  # Non-overlapping frames, one per IR frame.
+  frame_size = int(np.ceil(audio_size / n_ir_frames))
+  hop_size = frame_size
+  audio_frames = tf.signal.frame(audio, frame_size, hop_size, pad_end=True)
+
+  n_audio_frames = int(audio_frames.shape[1])
+  if n_audio_frames != n_ir_frames:
+    raise ValueError(
+        f'Number of Audio frames ({n_audio_frames}) and impulse response frames'
+        f' ({n_ir_frames}) do not match. For small hop size = '
+        'ceil(audio_size / n_ir_frames), number of impulse response frames '
+        'must be a multiple of the audio size.')
+
+  # Convolution as a product of zero-padded spectra.
+  fft_size = get_fft_size(frame_size, ir_size, power_of_2=True)
+  audio_fft = tf.signal.rfft(audio_frames, [fft_size])
+  ir_fft = tf.signal.rfft(impulse_response, [fft_size])
+  audio_frames_out = tf.signal.irfft(audio_fft * ir_fft)
+  audio_out = tf.signal.overlap_and_add(audio_frames_out, hop_size)
+
+  return crop_and_compensate_delay(audio_out, audio_size, ir_size, padding,
+                                   delay_compensation)
+
+
+def apply_window_to_impulse_response(impulse_response: tf.Tensor,
+                                     window_size: int = 0,
+                                     causal: bool = False) -> tf.Tensor:
+  """Windows a zero-phase IR with a Hann window and makes it causal.
+
+  Args:
+    impulse_response: `[B, n_frames, ir_size]` in zero-phase form (peak at
+      index 0), or in causal form (peak in the middle) if `causal`.
+    window_size: Hann window length; <= 0 or > ir_size means ir_size.
+    causal: The input is causal (fftshift it to zero-phase first).
+
+  Returns:
+    Causal windowed IR. With a shorter window: length 2h - 1 with
+    h = (window_size + 1) // 2 and the peak at index h - 2; otherwise length
+    ir_size with the peak at ir_size // 2.
+  """
+  impulse_response = tf_float32(impulse_response)
+  if causal:
+    impulse_response = tf.signal.fftshift(impulse_response, axes=-1)
+
+  ir_size = int(impulse_response.shape[-1])
+  if (window_size <= 0) or (window_size > ir_size):
+    window_size = ir_size
+  window = tf.signal.hann_window(window_size)
+
+  # Zero-phase window: second half first, zeros, then first half.
+  padding = ir_size - window_size
+  if padding > 0:
+    half_idx = (window_size + 1) // 2
+    window = tf.concat([window[half_idx:], tf.zeros([padding]),
+                        window[:half_idx]], axis=0)
+  else:
+    window = tf.signal.fftshift(window, axes=-1)
+
+  impulse_response = window * tf.math.real(impulse_response)
+
+  # Back to causal form, dropping the zeroed part.
+  if padding > 0:
+    first_half_start = (ir_size - (half_idx - 1)) + 1
+    second_half_end = half_idx + 1
+    impulse_response = tf.concat([impulse_response[..., first_half_start:],
+                                  impulse_response[..., :second_half_end]],
+                                 axis=-1)
+  else:
+    impulse_response = tf.signal.fftshift(impulse_response, axes=-1)
+  return impulse_response
+
+
+def frequency_impulse_response(magnitudes: tf.Tensor,
+                               window_size: int = 0) -> tf.Tensor:
+  """Linear-phase FIR filters from frequency-sampled magnitude responses.
+
+  Args:
+    magnitudes: `[B, n_frames, n_bins]` or `[B, n_bins]`, bins linearly
+      spaced from 0 Hz to Nyquist.
+    window_size: Hann window length (see
+      `apply_window_to_impulse_response`); 0 keeps 2 (n_bins - 1) taps.
+
+  Returns:
+    Impulse responses `[B, n_frames, ir_size]` (or `[B, ir_size]`).
+  """
+  magnitudes = tf_float32(magnitudes)
+  spectrum = tf.complex(magnitudes, tf.zeros_like(magnitudes))
+  impulse_response = tf.signal.irfft(spectrum)
+  return apply_window_to_impulse_response(impulse_response, window_size)
+
+
+def sinc(x, threshold=1e-20):
+  """Normalized sinc, sin(pi x) / (pi x), with |x| < threshold -> threshold."""
+  x = tf_float32(x)
+  x = tf.where(tf.abs(x) < threshold, threshold * tf.ones_like(x), x)
+  x = np.pi * x
+  return tf.sin(x) / x
+
+
+def sinc_impulse_response(cutoff_frequency, window_size=512, sample_rate=None,
+                          high_pass=False):
+  """Windowed-sinc low-pass (or high-pass) FIR filters.
+
+  h[n] = sinc(c n) * hamming[n] / |sum h|, n = -half..half, c the cutoff
+  relative to Nyquist. High-pass: delta[n] - h[n].
+
+  Known quirk kept from the original: with `sample_rate`, the cutoff is
+  rescaled in place (`cutoff_frequency *= 2 / sample_rate`), which mutates a
+  caller's numpy array.
+
+  Args:
+    cutoff_frequency: Cutoff, scalar or `[B, n_frames, 1]`; in Hz if
+      `sample_rate` is given, else as a fraction of Nyquist (0..1).
+    window_size: Filter length is 2 (window_size // 2) + 1 (always odd).
+    sample_rate: Sample rate (Hz), or None if the cutoff is normalized.
+    high_pass: Return the complementary high-pass filter.
+
+  Returns:
+    Impulse responses `[B, n_frames, ir_size]` (`[1, 1, ir_size]` for a
+    scalar cutoff).
+  """
+  if sample_rate is not None:
+    cutoff_frequency *= 2.0 / float(sample_rate)
+
+  half_size = window_size // 2
+  full_size = 2 * half_size + 1
+  idx = tf.range(-half_size, half_size + 1.0, 1.0, dtype=tf.float32)
+  idx = idx[tf.newaxis, tf.newaxis, :]
+
+  impulse_response = sinc(cutoff_frequency * idx)
+  window = tf.signal.hamming_window(full_size)
+  impulse_response = window * tf.math.real(impulse_response)
+
+  # Unity gain at DC.
+  impulse_response /= tf.abs(
+      tf.reduce_sum(impulse_response, axis=-1, keepdims=True))
+
+  if high_pass:
+    dirac = tf.one_hot(half_size, full_size, dtype=tf.float32)
+    impulse_response = dirac - impulse_response
+  return impulse_response
+
+
+def frequency_filter(audio: tf.Tensor,
+                     magnitudes: tf.Tensor,
+                     window_size: int = 0,
+                     padding: str = 'same') -> tf.Tensor:
+  """Filters audio with frame-wise magnitude responses (zero-delay FIR).
+
+  Args:
+    audio: `[B, n_samples]`.
+    magnitudes: `[B, n_frames, n_bins]` or `[B, n_bins]` (0 Hz..Nyquist).
+    window_size: Hann window length of the IRs (0: full length).
+    padding: 'same' or 'valid' (see `fft_convolve`).
+
+  Returns:
+    Filtered audio `[B, n_samples]` ('same').
+  """
+  impulse_response = frequency_impulse_response(magnitudes,
+                                                window_size=window_size)
+  return fft_convolve(audio, impulse_response, padding=padding)
+
+
+def sinc_filter(audio: tf.Tensor,
+                cutoff_frequency: tf.Tensor,
+                window_size: int = 512,
+                sample_rate: int = None,
+                padding: str = 'same',
+                high_pass: bool = False) -> tf.Tensor:
+  """Filters audio with windowed-sinc low-pass (or high-pass) filters.
+
+  Args:
+    audio: `[B, n_samples]`.
+    cutoff_frequency: Scalar or `[B, n_frames, 1]` (see
+      `sinc_impulse_response`).
+    window_size: Filter length parameter (filters have an odd length).
+    sample_rate: Sample rate if the cutoff is in Hz, else None.
+    padding: 'same' or 'valid' (see `fft_convolve`).
+    high_pass: High-pass instead of low-pass.
+
+  Returns:
+    Filtered audio `[B, n_samples]` ('same').
+  """
+  impulse_response = sinc_impulse_response(cutoff_frequency,
+                                           window_size=window_size,
+                                           sample_rate=sample_rate,
+                                           high_pass=high_pass)
+  return fft_convolve(audio, impulse_response, padding=padding)
