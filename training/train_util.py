@@ -1,1 +1,388 @@
-"""ddsp.training.train_util (under construction)."""
+# Copyright 2024 The DDSP Authors.
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""Training loop, distribution strategies and run-directory helpers.
+
+Run directory written by `train` (cli_and_formats.md §3):
+
+  <save_dir>/checkpoint                   CheckpointManager state file
+  <save_dir>/ckpt-<step>.index / .data-00000-of-00001
+  <save_dir>/operative_config-<step>.gin  at the start of every run
+  <save_dir>/summaries/train/events.out.tfevents...
+"""
+
+import datetime
+import json
+import os
+import re
+import time
+
+from absl import logging
+from ddsp.training import cloud
+import gin
+import tensorflow as tf
+import tf_keras as tfk
+
+
+# ---------------------------------------------------------------------------
+# Distribution strategies.
+# ---------------------------------------------------------------------------
+def _tf_config_is_multi_worker(tf_config):
+  """True if a TF_CONFIG-style dict describes more than one task."""
+  cluster = tf_config.get('cluster', {})
+  n_tasks = sum(len(v) for v in cluster.values())
+  return bool(tf_config.get('task')) and n_tasks > 1
+
+
+def get_strategy(tpu='', cluster_config=''):
+  """Picks a tf.distribute.Strategy.
+
+  Args:
+    tpu: Address of a TPU (e.g. 'grpc://10.0.0.2:8470'); selects TPUStrategy.
+    cluster_config: TF_CONFIG-style dict or JSON string,
+      {'cluster': {'worker': ['host:port', ...], ...},
+       'task': {'type': 'worker', 'index': 0}};
+      selects MultiWorkerMirroredStrategy. Without it, a multi-task TF_CONFIG
+      environment variable does the same.
+
+  Returns:
+    TPUStrategy, MultiWorkerMirroredStrategy, or MirroredStrategy (all local
+    devices; one CPU replica on a machine without GPUs).
+  """
+  if tpu:
+    logging.info('Use TPU at %s', tpu)
+    resolver = tf.distribute.cluster_resolver.TPUClusterResolver(tpu=tpu)
+    tf.config.experimental_connect_to_cluster(resolver)
+    tf.tpu.experimental.initialize_tpu_system(resolver)
+    return tf.distribute.TPUStrategy(resolver)
+
+  if cluster_config:
+    if isinstance(cluster_config, str):
+      cluster_config = json.loads(cluster_config)
+    if 'cluster' not in cluster_config or 'task' not in cluster_config:
+      raise ValueError(
+          'cluster_config needs "cluster" and "task" entries, got keys '
+          f'{sorted(cluster_config)}.')
+    logging.info('Using MultiWorkerMirroredStrategy with cluster %s',
+                 cluster_config)
+    n_gpus = len(tf.config.list_physical_devices('GPU'))
+    resolver = tf.distribute.cluster_resolver.SimpleClusterResolver(
+        cluster_spec=tf.train.ClusterSpec(cluster_config['cluster']),
+        task_type=cluster_config['task']['type'],
+        task_id=int(cluster_config['task']['index']),
+        num_accelerators={'GPU': n_gpus},
+        rpc_layer='grpc')
+    return tf.distribute.MultiWorkerMirroredStrategy(
+        cluster_resolver=resolver)
+
+  tf_config = json.loads(os.environ.get('TF_CONFIG', '{}') or '{}')
+  if _tf_config_is_multi_worker(tf_config):
+    logging.info('Using MultiWorkerMirroredStrategy from TF_CONFIG')
+    return tf.distribute.MultiWorkerMirroredStrategy()
+
+  logging.info('Defaulting to MirroredStrategy')
+  return tf.distribute.MirroredStrategy()
+
+
+def is_chief(strategy):
+  """Whether this task writes checkpoints and summaries.
+
+  Single-machine strategies are always chief. In a multi-worker cluster the
+  chief is the 'chief' task, or worker 0 when there is no 'chief' job.
+  """
+  resolver = getattr(strategy, 'cluster_resolver', None)
+  if resolver is None or not getattr(resolver, 'task_type', None):
+    return True
+  spec = resolver.cluster_spec().as_dict()
+  if len(spec) == 0 or sum(len(v) for v in spec.values()) <= 1:  # pylint: disable=g-explicit-length-test
+    return True
+  task_type, task_id = resolver.task_type, resolver.task_id
+  if task_type == 'chief':
+    return True
+  return 'chief' not in spec and task_type == 'worker' and task_id == 0
+
+
+# ---------------------------------------------------------------------------
+# Run-directory helpers.
+# ---------------------------------------------------------------------------
+def expand_path(file_path):
+  """Expands `~` and environment variables."""
+  return os.path.expanduser(os.path.expandvars(file_path))
+
+
+def get_latest_file(dir_path, prefix='operative_config-', suffix='.gin'):
+  """Newest `<prefix><int><suffix>` file of a folder.
+
+  Args:
+    dir_path: Folder to search.
+    prefix: File name start.
+    suffix: File name end.
+
+  Returns:
+    Path of the file with the largest integer between prefix and suffix.
+
+  Raises:
+    FileNotFoundError: No matching file, or a non-integer middle part.
+  """
+  dir_path = expand_path(dir_path)
+  dir_prefix = os.path.join(dir_path, prefix)
+  search_pattern = dir_prefix + '*' + suffix
+  file_paths = tf.io.gfile.glob(search_pattern)
+  if not file_paths:
+    raise FileNotFoundError(
+        f'No files found matching the pattern \'{search_pattern}\'.')
+  try:
+    # "<dir>/<prefix>123<suffix>" -> 123.
+    get_number = lambda p: abs(int(p[len(dir_prefix):len(p) - len(suffix)]))
+    return max(file_paths, key=get_number)
+  except ValueError as e:
+    raise FileNotFoundError(
+        f'Files found with pattern \'{search_pattern}\' do not have an '
+        f'integer between prefix \'{prefix}\' and suffix \'{suffix}\'.') from e
+
+
+def get_latest_checkpoint(checkpoint_path):
+  """Checkpoint prefix (`.../ckpt-N`) to restore from.
+
+  Args:
+    checkpoint_path: A checkpoint prefix (`<dir>/ckpt-N`, returned as is when
+      `<prefix>.index` exists) or a folder (its `checkpoint` state file is
+      used, else the highest `ckpt-N.index` found in it).
+
+  Returns:
+    The checkpoint prefix.
+
+  Raises:
+    FileNotFoundError: Nothing to restore at `checkpoint_path`.
+  """
+  checkpoint_path = expand_path(checkpoint_path)
+  if tf.io.gfile.exists(checkpoint_path + '.index'):
+    return checkpoint_path
+  latest = tf.train.latest_checkpoint(checkpoint_path)
+  if latest is None:
+    try:
+      latest = get_latest_file(checkpoint_path, 'ckpt-', '.index')
+      latest = latest[:-len('.index')]
+    except FileNotFoundError:
+      latest = None
+  if latest is None:
+    raise FileNotFoundError(
+        f'No checkpoint found in \'{checkpoint_path}\': expected '
+        '\'<dir>/checkpoint\' or \'<dir>/ckpt-<step>.index\'.')
+  return latest
+
+
+def get_latest_operative_config(restore_dir):
+  """Newest operative_config-*.gin of a folder or of its parent folder."""
+  try:
+    return get_latest_file(
+        restore_dir, prefix='operative_config-', suffix='.gin')
+  except FileNotFoundError:
+    return get_latest_file(
+        os.path.dirname(restore_dir.rstrip('/')),
+        prefix='operative_config-', suffix='.gin')
+
+
+def _markdown_line(line):
+  """One operative-config line as markdown for the TensorBoard text tab."""
+  if not line.startswith('#'):
+    return '    ' + line
+  line = line[2:]
+  if line.startswith('===='):
+    return ''
+  if line.startswith('None'):
+    return '    # None.'
+  if line.endswith(':'):
+    return '#### ' + line
+  return line
+
+
+def operative_config_markdown(config_str):
+  """Markdown rendering of `gin.operative_config_str()`."""
+  return '\n'.join(_markdown_line(l) for l in config_str.splitlines())
+
+
+def write_gin_config(summary_writer, save_dir, step):
+  """Writes `<save_dir>/operative_config-<step>.gin` and a text summary.
+
+  Args:
+    summary_writer: tf.summary writer for the markdown version.
+    save_dir: Run folder.
+    step: Training step (0 for a fresh run).
+  """
+  config_str = gin.operative_config_str()
+  base_name = f'operative_config-{int(step)}'
+  file_path = os.path.join(save_dir, base_name + '.gin')
+  with tf.io.gfile.GFile(file_path, 'w') as f:
+    f.write(config_str)
+  with summary_writer.as_default():
+    tf.summary.text(name='gin/' + base_name,
+                    data=operative_config_markdown(config_str),
+                    step=int(step))
+    summary_writer.flush()
+
+
+# ---------------------------------------------------------------------------
+# Training loop.
+# ---------------------------------------------------------------------------
+def _make_dataset(data_provider, batch_size):
+  """Training batches; a file pattern matching nothing fails clearly."""
+  try:
+    return data_provider.get_batch(batch_size, shuffle=True, repeats=-1)
+  except tf.errors.InvalidArgumentError as e:
+    if 'No files matched pattern' in str(e):
+      pattern = getattr(data_provider, '_file_pattern', None)
+      raise FileNotFoundError(
+          f'Training data: no files match the pattern {pattern!r} '
+          '(set TFRecordProvider.file_pattern).') from e
+    raise
+
+
+class ProgressLogger(object):
+  """Logs `steps/sec` and the ETA to `num_steps` every `interval_secs`."""
+
+  def __init__(self, start_step, num_steps, interval_secs=10.0):
+    self.num_steps = num_steps
+    self.interval_secs = interval_secs
+    self._start_step = start_step
+    self._start_time = time.time()
+    self._last_log = 0.0
+
+  def rate(self, step):
+    """Average steps per second since the run started."""
+    elapsed = max(time.time() - self._start_time, 1e-9)
+    return (step - self._start_step) / elapsed
+
+  def line(self, step):
+    """'Progress: step 12/100 (12.0%) | 0.53 steps/sec | ETA 0:02:46'."""
+    rate = self.rate(step)
+    remaining = max(self.num_steps - step, 0)
+    eta = (datetime.timedelta(seconds=int(remaining / rate)) if rate > 0
+           else 'unknown')
+    percent = 100.0 * step / max(self.num_steps, 1)
+    return (f'Progress: step {step}/{self.num_steps} ({percent:.1f}%) | '
+            f'{rate:.3f} steps/sec | ETA {eta}')
+
+  def maybe_log(self, step, force=False):
+    now = time.time()
+    if force or now - self._last_log >= self.interval_secs:
+      self._last_log = now
+      logging.info(self.line(step))
+
+
+@gin.configurable
+def train(data_provider,
+          trainer,
+          batch_size=32,
+          num_steps=1000000,
+          steps_per_summary=300,
+          steps_per_save=300,
+          save_dir='/tmp/ddsp',
+          restore_dir='/tmp/ddsp',
+          early_stop_loss_value=None,
+          report_loss_to_hypertune=False):
+  """Main training loop.
+
+  The logged / saved step is the optimizer step *after* each update (the
+  first logged step is 1, `ckpt-N` is written when N % steps_per_save == 0,
+  and once more at the end; original behaviour).
+
+  Args:
+    data_provider: A `DataProvider` giving training batches.
+    trainer: A `trainers.Trainer` (model, optimizer, strategy).
+    batch_size: Global batch size.
+    num_steps: Train until the optimizer step reaches this value.
+    steps_per_summary: Loss / speed summaries every this many steps.
+    steps_per_save: Checkpoint every this many steps.
+    save_dir: Run folder ('' disables checkpoints and summaries).
+    restore_dir: Folder (or prefix) to resume from; missing is fine.
+    early_stop_loss_value: Stop once total_loss <= this value.
+    report_loss_to_hypertune: Report total_loss to cloud hypertune.
+  """
+  dataset = _make_dataset(data_provider, batch_size)
+  dataset = trainer.distribute_dataset(dataset)
+  dataset_iter = iter(dataset)
+
+  # Creates the model variables (consumes one batch).
+  trainer.build(next(dataset_iter))
+
+  try:
+    trainer.restore(restore_dir)
+  except FileNotFoundError:
+    logging.info('No existing checkpoint found in %s, skipping checkpoint '
+                 'loading.', restore_dir)
+
+  # Only the chief of a multi-worker cluster writes files.
+  if save_dir and not is_chief(trainer.strategy):
+    logging.info('Not the chief worker: no checkpoints or summaries.')
+    save_dir = ''
+
+  if save_dir:
+    summary_dir = os.path.join(save_dir, 'summaries', 'train')
+    summary_writer = tf.summary.create_file_writer(summary_dir)
+    write_gin_config(summary_writer, save_dir, trainer.step.numpy())
+  else:
+    summary_writer = tf.summary.create_noop_writer()
+
+  start_step = int(trainer.step.numpy())
+  progress = ProgressLogger(start_step, num_steps)
+  avg_losses = {}
+  tick = time.time()
+  step = start_step
+
+  with summary_writer.as_default():
+    while int(trainer.step.numpy()) < num_steps:
+      losses = trainer.train_step(dataset_iter)
+      step = int(trainer.step.numpy())
+
+      # Running means of the losses between summaries.
+      if not avg_losses:
+        avg_losses = {name: tfk.metrics.Mean(name=name, dtype=tf.float32)
+                      for name in losses}
+      for name, value in losses.items():
+        avg_losses[name].update_state(value)
+
+      log_str = f'step: {step}\t'
+      for name, value in losses.items():
+        log_str += f'{name}: {float(value):.2f}\t'
+      logging.info(log_str)
+      progress.maybe_log(step)
+
+      if step % steps_per_summary == 0 and save_dir:
+        steps_per_sec = steps_per_summary / (time.time() - tick)
+        tf.summary.scalar('steps_per_sec', steps_per_sec, step=step)
+        tick = time.time()
+        for name, metric in avg_losses.items():
+          tf.summary.scalar(f'losses/{name}', metric.result(), step=step)
+          metric.reset_state()
+        progress.maybe_log(step, force=True)
+
+      if report_loss_to_hypertune:
+        cloud.report_metric_to_hypertune(float(losses['total_loss']), step)
+
+      if (early_stop_loss_value is not None and
+          float(losses['total_loss']) <= early_stop_loss_value):
+        logging.info('Total loss reached early stopping value of %s',
+                     early_stop_loss_value)
+        break
+
+      if step % steps_per_save == 0 and save_dir:
+        trainer.save(save_dir)
+        summary_writer.flush()
+
+  if save_dir:
+    trainer.save(save_dir)
+    summary_writer.flush()
+  progress.maybe_log(step, force=True)
+  logging.info('Training Finished!')
