@@ -292,19 +292,13 @@ class FeatureExtractor(object):
     self.viterbi = viterbi
     self.context = int(np.ceil(context / self.hop)) * self.hop
     self.block_frames = block_frames
-    self._crepe = None
 
   def _f0(self, audio):
     """(f0_hz, confidence) [n_frames] of centred frames of `audio`."""
     from ddsp import spectral_ops  # pylint: disable=g-import-not-at-top
-    if self.crepe_model == 'full':
-      return spectral_ops.compute_f0(audio, self.frame_rate, self.viterbi,
-                                     padding='center')
-    if self._crepe is None:
-      self._crepe = spectral_ops.PretrainedCREPE(self.crepe_model,
-                                                 hop_size=self.hop)
-    f0, conf = self._crepe.predict_f0_and_confidence(
-        audio[np.newaxis, :], viterbi=self.viterbi, padding='center')
+    f0, conf = spectral_ops.compute_f0(audio, self.frame_rate, self.viterbi,
+                                       padding='center',
+                                       model_capacity=self.crepe_model)
     return np.ravel(f0), np.ravel(conf)
 
   def _loudness(self, audio):

@@ -1,0 +1,154 @@
+"""dataset_statistics.pkl: layout, golden values, safe loading."""
+import os
+import pickle
+import pickletools
+
+import golden
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from ddsp.training import postprocessing
+
+CKPT_DIR = os.path.join(golden.GOLDEN_DIR, 'solo_instrument', 'ckpt')
+PKL = os.path.join(CKPT_DIR, 'dataset_statistics.pkl')
+TFRECORD = os.path.join(golden.GOLDEN_DIR, 'solo_instrument',
+                        'train.tfrecord-00000-of-00001')
+CASE = golden.get_case('checkpoint', 'dataset_statistics')
+OUTPUTS = {o['name']: o for o in CASE['outputs']}
+
+
+def _ref(name):
+  return golden.arrays('checkpoint')[OUTPUTS[name]['key']]
+
+
+def _value(stats, name):
+  if name.startswith('quantile_transform/'):
+    return getattr(stats['quantile_transform'], name.split('/')[1])
+  return stats[name]
+
+
+class _TFRecordProvider:
+  """Minimal reader of the golden TFRecord (independent of data.py)."""
+
+  def __init__(self, pattern, n_samples=64000, n_frames=1000):
+    self.pattern = pattern
+    self.features = {
+        'audio': tf.io.FixedLenFeature([n_samples], tf.float32),
+        'audio_16k': tf.io.FixedLenFeature([n_samples], tf.float32),
+        'f0_hz': tf.io.FixedLenFeature([n_frames], tf.float32),
+        'f0_confidence': tf.io.FixedLenFeature([n_frames], tf.float32),
+        'loudness_db': tf.io.FixedLenFeature([n_frames], tf.float32)}
+
+  def get_batch(self, batch_size, shuffle=True, repeats=1):
+    del shuffle
+    ds = tf.data.TFRecordDataset(tf.io.gfile.glob(self.pattern))
+    ds = ds.map(lambda x: tf.io.parse_single_example(x, self.features))
+    return ds.repeat(repeats).batch(batch_size)
+
+
+@pytest.fixture(scope='module')
+def golden_stats():
+  return postprocessing.load_dataset_statistics(PKL)
+
+
+@pytest.fixture(scope='module')
+def computed_stats():
+  return postprocessing.compute_dataset_statistics(
+      _TFRecordProvider(TFRECORD), batch_size=4, power_frame_size=1024,
+      power_frame_rate=250)
+
+
+def test_golden_pickle_has_the_original_keys_in_order(golden_stats):
+  assert list(golden_stats) == postprocessing.statistics_keys()
+
+
+@pytest.mark.parametrize('name', sorted(OUTPUTS))
+def test_golden_pickle_values(golden_stats, name):
+  golden.assert_output_close(_value(golden_stats, name), OUTPUTS[name],
+                             _ref(name))
+
+
+@pytest.mark.parametrize('name', sorted(OUTPUTS))
+def test_computed_statistics_match_golden(computed_stats, name):
+  golden.assert_output_close(_value(computed_stats, name), OUTPUTS[name],
+                             _ref(name))
+
+
+def test_statistics_are_float32_scalars(computed_stats):
+  for key in postprocessing.statistics_keys()[:-1]:
+    assert isinstance(computed_stats[key], np.float32), key
+
+
+def _globals(data):
+  """(module, name) pairs a pickle references (protocol 4 STACK_GLOBAL)."""
+  strings, found = [], set()
+  for op, arg, _ in pickletools.genops(data):
+    if op.name in ('SHORT_BINUNICODE', 'BINUNICODE', 'UNICODE'):
+      strings.append(arg)
+    elif op.name == 'STACK_GLOBAL':
+      found.add((strings[-2], strings[-1]))
+    elif op.name == 'GLOBAL':
+      found.add(tuple(arg.split(' ')))
+  return found
+
+
+def test_saved_pickle_has_the_original_structure(computed_stats, golden_stats,
+                                                 tmp_path):
+  path = str(tmp_path / 'dataset_statistics.pkl')
+  postprocessing.save_dataset_statistics_file(computed_stats, path)
+  with open(path, 'rb') as f:
+    ours = f.read()
+  with open(PKL, 'rb') as f:
+    theirs = f.read()
+  assert _globals(ours) == _globals(theirs)
+  # The original's reader is a plain pickle.load.
+  loaded = pickle.loads(ours)
+  assert list(loaded) == list(golden_stats)
+  qt = loaded['quantile_transform']
+  assert type(qt).__module__ == 'ddsp.training.postprocessing'
+  assert type(qt).__name__ == 'QuantileTransformer'
+  assert sorted(vars(qt)) == sorted(vars(golden_stats['quantile_transform']))
+
+
+class _Evil:
+
+  def __init__(self, path):
+    self.path = path
+
+  def __reduce__(self):
+    return (os.system, (f'touch {self.path}',))
+
+
+def test_malicious_pickle_is_refused_without_running_code(tmp_path):
+  marker = tmp_path / 'pwned'
+  path = tmp_path / 'dataset_statistics.pkl'
+  path.write_bytes(pickle.dumps({'mean_pitch': np.float32(60.0),
+                                 'quantile_transform': _Evil(str(marker))}))
+  with pytest.raises(postprocessing.UnsafePickleError,
+                     match='Refusing to load dataset statistics.*system'):
+    postprocessing.load_dataset_statistics(str(path))
+  assert not marker.exists()
+
+
+@pytest.mark.parametrize('payload', [
+    pickle.dumps(eval),  # pylint: disable=eval-used
+    pickle.dumps(np.load),
+    b'cbuiltins\nexec\n(S"print(1)"\ntR.',
+])
+def test_foreign_globals_are_refused(payload):
+  with pytest.raises(postprocessing.UnsafePickleError, match='Refusing'):
+    postprocessing.loads_dataset_statistics(payload)
+
+
+def test_non_dict_pickle_is_refused():
+  with pytest.raises(postprocessing.UnsafePickleError, match='must be a dict'):
+    postprocessing.loads_dataset_statistics(pickle.dumps([1.0, 2.0]))
+
+
+def test_default_power_frame_rate_no_longer_crashes():
+  """Known bug 14 (IndexError with power at 50 Hz on 250 Hz data) is fixed."""
+  stats = postprocessing.compute_dataset_statistics(
+      _TFRecordProvider(TFRECORD), batch_size=8)
+  assert np.isfinite(stats['mean_power'])
+  assert stats['max_power'] <= 0.0
