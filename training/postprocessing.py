@@ -291,17 +291,20 @@ def _compute_power_frames(audio, n_frames, frame_size, frame_rate):
   50 Hz power on 250 Hz data). We keep the requested rate when it lines up
   and otherwise recompute at the data's own frame rate (fixed crash).
   """
-  power = spectral_ops.compute_power(
-      audio, sample_rate=16000, frame_rate=frame_rate,
-      frame_size=frame_size)
-  power = np.asarray(power)
-  if abs(power.shape[-1] - n_frames) <= 1:
-    return power
+  if 16000 // frame_rate <= frame_size:
+    power = np.asarray(spectral_ops.compute_power(
+        audio, sample_rate=16000, frame_rate=frame_rate,
+        frame_size=frame_size))
+    if abs(power.shape[-1] - n_frames) <= 1:
+      return power
+    n_power = power.shape[-1]
+  else:
+    n_power = 'no'  # hop > frame size: the original raises in pad().
   data_rate = _infer_frame_rate(n_frames, audio.shape[-1])
   logging.warning(
-      'compute_dataset_statistics: power at %s Hz gives %d frames but the '
+      'compute_dataset_statistics: power at %s Hz gives %s frames but the '
       'dataset has %d frames per example; using the data frame rate %d Hz.',
-      frame_rate, power.shape[-1], n_frames, data_rate)
+      frame_rate, n_power, n_frames, data_rate)
   power = spectral_ops.compute_power(
       audio, sample_rate=16000, frame_rate=data_rate,
       frame_size=max(frame_size, 16000 // data_rate))
