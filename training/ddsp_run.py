@@ -97,14 +97,20 @@ flags.DEFINE_integer('initial_delay_secs', None,
                      'Time to wait before evaluation starts')
 
 
-def _find_gin_path():
+def find_gin_path(module_file=__file__):
   """Folder holding the shipped gin configs.
 
   Installed, the configs are package data at <site>/ddsp/training/gin; in the
   editable source tree they live in the repository's gin/ folder next to
-  training/.
+  training/. (No pkg_resources: it is deprecated.)
+
+  Args:
+    module_file: Path of this module (parameter for tests).
+
+  Returns:
+    The gin folder.
   """
-  here = os.path.dirname(os.path.abspath(__file__))
+  here = os.path.dirname(os.path.abspath(module_file))
   for candidate in (os.path.join(here, 'gin'),
                     os.path.join(os.path.dirname(here), 'gin')):
     if os.path.isdir(candidate):
@@ -112,7 +118,7 @@ def _find_gin_path():
   return os.path.join(here, 'gin')
 
 
-GIN_PATH = _find_gin_path()
+GIN_PATH = find_gin_path()
 
 
 def delay_start():

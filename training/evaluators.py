@@ -24,7 +24,6 @@ from ddsp.training import heuristics
 from ddsp.training import metrics
 from ddsp.training import summaries
 import gin
-import tensorflow as tf
 import tf_keras as tfk
 
 
@@ -82,7 +81,7 @@ class BasicEvaluator(BaseEvaluator):
     latest_losses = {}
     for name, metric in self._avg_losses.items():
       latest_losses[name] = metric.result()
-      tf.summary.scalar(f'losses/{name}', metric.result(), step=step)
+      summaries.write_scalar(f'losses/{name}', metric.result(), step)
       metric.reset_state()
     logging.info('Losses at step %s: %s', step,
                  {k: float(v) for k, v in latest_losses.items()})

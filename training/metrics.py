@@ -23,6 +23,7 @@ import dataclasses
 from absl import logging
 from ddsp import core
 from ddsp import spectral_ops
+from ddsp.training import summaries
 import librosa
 import numpy as np
 import tensorflow as tf
@@ -161,7 +162,8 @@ class BaseMetrics(object):
     logging.info('Computing %s metrics complete. Results: %s', self._name,
                  metrics_str)
     for k, metric in self.metrics.items():
-      tf.summary.scalar(f'metrics/{self._name}/{k}', metric.result(), step)
+      summaries.write_scalar(f'metrics/{self._name}/{k}', metric.result(),
+                             step)
       metric.reset_state()
 
 
@@ -486,8 +488,8 @@ class MidiMetrics(object):
                          ('full_note', self.full_note_counts),
                          ('frame', self.frame_counts)):
       for metric in ('f1', 'precision', 'recall'):
-        tf.summary.scalar(f'metrics/midi/{self.tag}/{name}/{metric}',
-                          getattr(counts, metric), step)
+        summaries.write_scalar(f'metrics/midi/{self.tag}/{name}/{metric}',
+                               getattr(counts, metric), step)
     # Original quirk: note_offset_counts is never reset.
     self.full_note_counts = EvalCounts()
     self.note_counts = EvalCounts()

@@ -28,9 +28,64 @@ import matplotlib.pyplot as plt
 import numpy as np
 import tensorflow as tf
 
+from tensorflow.core.framework import summary_pb2  # pylint: disable=g-direct-tensorflow-import
+
 
 def _to_numpy(x):
   return x.numpy() if hasattr(x, 'numpy') else np.asarray(x)
+
+
+# ---------------------------------------------------------------------------
+# Scalar / text / audio writers.
+#
+# `tf.summary.scalar`, `.text` and `.audio` are implemented by the
+# `tensorboard` package, which is not a dependency. These write the same
+# event records (a tensor plus the TensorBoard plugin name in the summary
+# metadata) with TensorFlow's core `tf.summary.write`.
+# ---------------------------------------------------------------------------
+_WAV_ENCODING = 11  # tensorboard AudioPluginData.Encoding.WAV
+
+
+def _metadata(plugin_name, content=b''):
+  return summary_pb2.SummaryMetadata(
+      plugin_data=summary_pb2.SummaryMetadata.PluginData(
+          plugin_name=plugin_name, content=content))
+
+
+def write_scalar(name, data, step):
+  """Writes a float32 scalar summary (TensorBoard 'scalars' plugin)."""
+  value = tf.cast(tf.convert_to_tensor(data), tf.float32)
+  return tf.summary.write(name, value, step=step,
+                          metadata=_metadata('scalars'))
+
+
+def write_text(name, data, step):
+  """Writes a text (markdown) summary (TensorBoard 'text' plugin)."""
+  value = tf.convert_to_tensor(data, dtype=tf.string)
+  return tf.summary.write(name, value, step=step, metadata=_metadata('text'))
+
+
+def write_audio(name, data, sample_rate, step, max_outputs=3):
+  """Writes WAV audio clips (TensorBoard 'audio' plugin).
+
+  Args:
+    name: Tag.
+    data: [k, n_samples, n_channels] float audio in [-1, 1].
+    sample_rate: Sample rate in Hz.
+    step: Step.
+    max_outputs: At most this many clips.
+  """
+  data = tf.cast(tf.convert_to_tensor(data), tf.float32)[:max_outputs]
+  sample_rate = tf.cast(sample_rate, tf.int32)
+  encoded = tf.map_fn(lambda x: tf.audio.encode_wav(x, sample_rate), data,
+                      fn_output_signature=tf.string)
+  labels = tf.fill(tf.shape(encoded), '')
+  # [k, 2]: (encoded wav, label) per clip, as the audio plugin expects.
+  value = tf.stack([encoded, labels], axis=1)
+  # AudioPluginData(version=0, encoding=WAV): field 2, varint.
+  content = bytes([0x10, _WAV_ENCODING])
+  return tf.summary.write(name, value, step=step,
+                          metadata=_metadata('audio', content))
 
 
 def fig_summary(tag, fig, step):
@@ -120,10 +175,10 @@ def spectrogram_summary(audio, audio_gen, step, name='', tag='spectrogram'):
 
 def audio_summary(audio, step, sample_rate=16000, name='audio'):
   """Writes a batch of audio [batch, n_samples] as WAV summaries."""
-  audio = core.tf_float32(audio)
-  batch_size = int(audio.shape[0])
-  tf.summary.audio(name, audio[..., None], sample_rate, step,
-                   max_outputs=batch_size, encoding='wav')
+  audio_data = core.tf_float32(audio)
+  batch_size = int(audio_data.shape[0])
+  write_audio(name, audio_data[..., None], sample_rate, step,
+              max_outputs=batch_size)
 
 
 def f0_summary(f0_hz, f0_hz_predict, step, name='f0_midi', tag='f0_midi'):

@@ -30,6 +30,7 @@ import time
 
 from absl import logging
 from ddsp.training import cloud
+from ddsp.training import summaries
 import gin
 import tensorflow as tf
 import tf_keras as tfk
@@ -227,9 +228,9 @@ def write_gin_config(summary_writer, save_dir, step):
   with tf.io.gfile.GFile(file_path, 'w') as f:
     f.write(config_str)
   with summary_writer.as_default():
-    tf.summary.text(name='gin/' + base_name,
-                    data=operative_config_markdown(config_str),
-                    step=int(step))
+    summaries.write_text('gin/' + base_name,
+                         operative_config_markdown(config_str),
+                         step=int(step))
     summary_writer.flush()
 
 
@@ -361,10 +362,10 @@ def train(data_provider,
 
       if step % steps_per_summary == 0 and save_dir:
         steps_per_sec = steps_per_summary / (time.time() - tick)
-        tf.summary.scalar('steps_per_sec', steps_per_sec, step=step)
+        summaries.write_scalar('steps_per_sec', steps_per_sec, step)
         tick = time.time()
         for name, metric in avg_losses.items():
-          tf.summary.scalar(f'losses/{name}', metric.result(), step=step)
+          summaries.write_scalar(f'losses/{name}', metric.result(), step)
           metric.reset_state()
         progress.maybe_log(step, force=True)
 
