@@ -422,7 +422,7 @@ def auto_adjust(features, ds_stats, threshold=1.0, quiet=20.0, autotune=0.0,
   octaves = (float(ds_stats['mean_pitch']) - np.mean(pitch[mask_on])) / 12.0
   octaves = np.floor(octaves) if octaves > 1.5 else np.ceil(octaves)
   if verbose:
-    print(f'Auto-adjust: shifting pitch by {octaves:+.0f} octave(s).')
+    print(f'Auto-adjust: shifting pitch by {int(octaves):+d} octave(s).')
   feats = shift_f0(feats, octaves)
 
   _, ld_norm = postprocessing.fit_quantile_transform(
