@@ -1,0 +1,301 @@
+"""Tests of ddsp.training.data_preparation.prepare_tfrecord_lib.
+
+Fast tests use CREPE 'tiny' and short clips; the golden comparison with
+CREPE 'full' (what the reference used) is marked slow.
+"""
+import glob
+import os
+import warnings
+
+import golden
+import numpy as np
+import pytest
+import soundfile as sf
+import tensorflow as tf
+
+from ddsp.training.data_preparation import audio_io
+from ddsp.training.data_preparation import prepare_tfrecord_lib as lib
+
+GOLDEN_WAV = os.path.join(golden.GOLDEN_DIR, 'solo_instrument', 'source.wav')
+BAD_DIR = os.path.join(golden.AUDIO_DIR, 'bad')
+FRAME_KEYS = ('f0_hz', 'f0_confidence', 'loudness_db')
+
+
+def read_examples(pattern):
+  """All records of the files matching `pattern`, as dicts of arrays."""
+  examples = []
+  for path in sorted(glob.glob(pattern)):
+    for record in tf.data.TFRecordDataset(path):
+      ex = tf.train.Example.FromString(record.numpy())
+      examples.append({k: np.array(v.float_list.value, np.float32)
+                       for k, v in ex.features.feature.items()})
+  return examples
+
+
+def write_noise_wav(path, sample_rate, secs, channels=1, subtype='PCM_16',
+                    seed=0):
+  rng = np.random.default_rng(seed)
+  n = int(sample_rate * secs)
+  audio = rng.uniform(-0.9, 0.9, size=(n, channels))
+  sf.write(path, audio, sample_rate, subtype=subtype)
+  return path
+
+
+@pytest.fixture(scope='module')
+def wav_22k(tmp_path_factory):
+  """0.5 s of noise at 22.05 kHz (the original test's input)."""
+  folder = tmp_path_factory.mktemp('wav')
+  return write_noise_wav(str(folder / 'test.wav'), 22050, 0.5)
+
+
+# ------------------------------------------------ pydub-equivalent loading --
+def _pydub_reference(path, rate):
+  """What pydub + audioop produce (the original loader)."""
+  audioop = pytest.importorskip('audioop')
+  info = sf.info(path)
+  if info.subtype == 'PCM_24':
+    raw = sf.read(path, dtype='int32', always_2d=True)[0].astype(np.int64)
+    raw = raw + np.where(raw < 0, 255, 0)
+    width, dtype, max_int = 4, np.int32, 2147483647
+  else:
+    raw = sf.read(path, dtype='int16', always_2d=True)[0].astype(np.int64)
+    width, dtype, max_int = 2, np.int16, 32767
+  n, channels = raw.shape
+  data = raw.astype(dtype).tobytes()
+  if channels == 2:
+    data = audioop.tomono(data, width, 0.5, 0.5)
+  elif channels > 2:
+    data = np.sum(raw // channels, axis=1).astype(dtype).tobytes()
+  if info.samplerate != rate:
+    data, _ = audioop.ratecv(data, width, 1, info.samplerate, rate, None)
+  audio = np.frombuffer(data, dtype).astype(np.float32)
+  expected = int(n / info.samplerate * rate)
+  audio = np.pad(audio, (0, max(expected - len(audio), 0)))[:expected]
+  return audio / max_int
+
+
+@pytest.mark.parametrize('file_rate,rate,channels,subtype', [
+    (22050, 16000, 1, 'PCM_16'),
+    (44100, 16000, 2, 'PCM_16'),
+    (8000, 16000, 1, 'PCM_16'),
+    (44100, 48000, 2, 'PCM_24'),
+    (48000, 16000, 3, 'PCM_16'),
+    (16000, 16000, 1, 'PCM_16'),
+    (16000, 32000, 1, 'PCM_24'),
+])
+def test_load_audio_matches_pydub(tmp_path, file_rate, rate, channels,
+                                  subtype):
+  path = write_noise_wav(str(tmp_path / 'a.wav'), file_rate, 0.37, channels,
+                         subtype)
+  with warnings.catch_warnings():
+    warnings.simplefilter('ignore', DeprecationWarning)
+    expected = _pydub_reference(path, rate)
+  np.testing.assert_array_equal(lib._load_audio_as_array(path, rate),
+                                expected)
+
+
+@pytest.mark.parametrize('file_rate,rate', [(44100, 16000), (16000, 16000),
+                                            (8000, 48000)])
+def test_chunk_reads_equal_whole_file_chunks(tmp_path, file_rate, rate):
+  path = write_noise_wav(str(tmp_path / 'a.wav'), file_rate, 1.3, 2)
+  whole = lib._load_audio_as_array(path, rate)
+  chunk = int(0.3 * rate)
+  chunks = lib._frame_padded(whole, chunk)
+  with audio_io.AudioSource(path) as source:
+    for i, expected in enumerate(chunks):
+      np.testing.assert_array_equal(
+          source.resampled(rate, i * chunk, (i + 1) * chunk), expected)
+
+
+def test_float_wav_is_read_as_float(tmp_path):
+  path = str(tmp_path / 'f.wav')
+  audio = np.linspace(-0.5, 0.5, 1600).astype(np.float32)
+  sf.write(path, audio, 16000, subtype='FLOAT')
+  np.testing.assert_allclose(lib._load_audio_as_array(path, 16000), audio)
+
+
+def test_ogg_and_flac_are_readable(tmp_path):
+  audio = 0.5 * np.sin(np.linspace(0, 200, 16000))
+  for name in ('a.ogg', 'a.flac'):
+    path = str(tmp_path / name)
+    sf.write(path, audio, 16000)
+    loaded = lib._load_audio_as_array(path, 16000)
+    assert loaded.shape == (16000,)
+    assert np.max(np.abs(loaded - audio)) < 0.1
+
+
+@pytest.mark.parametrize('name,reason', [
+    ('empty_0_bytes.wav', 'empty'),
+    ('not_audio_text.wav', 'not a readable audio file'),
+    ('truncated_header_4s_data_1p5s.wav', 'truncated'),
+    ('nan_samples_float32.wav', 'non-finite'),
+])
+def test_bad_files_raise_with_reason(name, reason):
+  with pytest.raises(audio_io.AudioFileError, match=reason):
+    with audio_io.AudioSource(os.path.join(BAD_DIR, name)) as source:
+      source.scan()
+
+
+@pytest.mark.parametrize('name', ['too_short_0p2s.wav', 'silence_10s.wav',
+                                  'low_sr_8khz.wav'])
+def test_valid_odd_files_are_accepted(name):
+  with audio_io.AudioSource(os.path.join(BAD_DIR, name)) as source:
+    source.scan()
+    assert source.n_frames > 0
+
+
+# ------------------------------------------------------- example windows --
+@pytest.mark.parametrize('center,n_frames', [(False, 75), (True, 76)])
+def test_split_example_counts_and_lengths(center, n_frames):
+  ex = {'audio': np.zeros(4800, np.float32),
+        'audio_16k': np.zeros(4800, np.float32)}
+  for key in FRAME_KEYS:
+    ex[key] = np.arange(n_frames, dtype=np.float32)
+  windows = list(lib._split_example(ex, 16000, 250, 0.2, 0.1, center))
+  assert len(windows) == 2
+  assert [len(w['audio']) for w in windows] == [3200, 3200]
+  assert [len(w['f0_hz']) for w in windows] == [50 + center] * 2
+  assert windows[1]['f0_hz'][0] == 25
+
+
+# ------------------------------------------------------ whole pipeline ----
+def _run(paths, out, **kwargs):
+  kwargs.setdefault('crepe_model', 'tiny')
+  return lib.prepare_tfrecord(paths, out, **kwargs)
+
+
+@pytest.mark.parametrize('sample_rate,frame_rate,center,n_examples', [
+    (16000, 250, False, 4),
+    (32000, 250, True, 4),
+    (48000, 50, False, 4),
+])
+def test_pipeline_feature_lengths(wav_22k, tmp_path, sample_rate, frame_rate,
+                                  center, n_examples):
+  out = str(tmp_path / 'output.tfrecord')
+  summary = _run([wav_22k], out, num_shards=2, sample_rate=sample_rate,
+                 frame_rate=frame_rate, example_secs=0.2, hop_secs=0.1,
+                 chunk_secs=0.3, center=center)
+  assert sorted(os.path.basename(p) for p in glob.glob(out + '*')) == [
+      'output.tfrecord-00000-of-00002', 'output.tfrecord-00001-of-00002']
+  examples = read_examples(out + '*')
+  assert len(examples) == n_examples == summary['examples']
+  n_frames = int(0.2 * frame_rate) + center
+  for ex in examples:
+    assert sorted(ex) == ['audio', 'audio_16k', 'f0_confidence', 'f0_hz',
+                          'loudness_db']
+    assert len(ex['audio']) == int(0.2 * sample_rate)
+    assert len(ex['audio_16k']) == 3200
+    for key in FRAME_KEYS:
+      assert len(ex[key]) == n_frames
+    assert np.all((ex['f0_confidence'] >= 0) & (ex['f0_confidence'] <= 1))
+    assert np.all(ex['loudness_db'] >= -80)
+
+
+def test_pipeline_without_features_chunks_or_windows(wav_22k, tmp_path):
+  out = str(tmp_path / 'output.tfrecord')
+  _run([wav_22k], out, num_shards=2, frame_rate=None, example_secs=None,
+       chunk_secs=None)
+  examples = read_examples(out + '*')
+  assert len(examples) == 1
+  assert sorted(examples[0]) == ['audio', 'audio_16k']
+  np.testing.assert_array_equal(examples[0]['audio'],
+                                lib._load_audio_as_array(wav_22k, 16000))
+
+
+def test_pipeline_eval_split(wav_22k, tmp_path):
+  out = str(tmp_path / 'output.tfrecord')
+  summary = _run([wav_22k], out, num_shards=1, frame_rate=None,
+                 example_secs=0.2, hop_secs=0.1, chunk_secs=0.1,
+                 eval_split_fraction=0.4)
+  names = sorted(os.path.basename(p) for p in glob.glob(out + '*'))
+  assert names == ['output.tfrecord-eval-00000-of-00001',
+                   'output.tfrecord-train-00000-of-00001']
+  # 5 chunks of 0.1 s: 2 in eval; 0.2 s windows do not fit a 0.1 s chunk.
+  assert summary['examples'] == 0
+  summary = _run([wav_22k], out + '2', num_shards=1, frame_rate=None,
+                 example_secs=0.05, hop_secs=0.05, chunk_secs=0.1,
+                 eval_split_fraction=0.4)
+  assert len(read_examples(out + '2-eval*')) == 2 * 2
+  assert len(read_examples(out + '2-train*')) == 3 * 2
+
+
+def test_more_shards_than_examples_writes_empty_shards(wav_22k, tmp_path):
+  out = str(tmp_path / 'o.tfrecord')
+  _run([wav_22k], out, num_shards=3, frame_rate=None, example_secs=None,
+       chunk_secs=None)
+  assert len(glob.glob(out + '-*-of-00003')) == 3
+  assert len(read_examples(out + '*')) == 1
+  assert not [p for p in os.listdir(tmp_path) if p.startswith('.')]
+
+
+def test_bad_files_are_skipped_and_good_ones_written(wav_22k, tmp_path):
+  bad = [os.path.join(BAD_DIR, n) for n in (
+      'empty_0_bytes.wav', 'not_audio_text.wav',
+      'truncated_header_4s_data_1p5s.wav', 'nan_samples_float32.wav')]
+  out = str(tmp_path / 'o.tfrecord')
+  summary = _run(bad + [wav_22k], out, num_shards=1, frame_rate=None,
+                 example_secs=0.2, hop_secs=0.1, chunk_secs=0.3)
+  assert summary['files_ok'] == 1
+  assert summary['files_skipped'] == 4
+  assert summary['examples'] == len(read_examples(out + '*')) == 4
+
+
+def test_unwritable_output_raises_oserror(wav_22k, tmp_path):
+  blocker = tmp_path / 'file'
+  blocker.write_text('x')
+  with pytest.raises(OSError, match='output_tfrecord_path'):
+    _run([wav_22k], str(blocker / 'sub' / 'o.tfrecord'))
+
+
+# --------------------------------------------------------- golden case -----
+def _golden_offsets(examples):
+  """Start second of each example, matched against the padded source."""
+  source = sf.read(GOLDEN_WAV, dtype='int16')[0].astype(np.float32) / 32767
+  n_chunks = -(-len(source) // 320000)
+  source = np.pad(source, (0, n_chunks * 320000 - len(source)))
+  n = (len(source) - 64000) // 16000 + 1
+  offsets, taken = [], set()
+  for ex in examples:
+    matches = [k for k in range(n) if k not in taken and np.array_equal(
+        ex['audio'], source[16000 * k:16000 * k + 64000])]
+    assert matches, 'example audio does not match the source'
+    offsets.append(matches[0])
+    taken.add(matches[0])
+  return offsets
+
+
+def _golden_run(tmp_path, crepe_model):
+  case = golden.get_case('checkpoint', 'tfrecord_features')
+  out = str(tmp_path / 'train.tfrecord')
+  _run([GOLDEN_WAV], out, num_shards=1, sample_rate=16000, frame_rate=250,
+       example_secs=4, hop_secs=1, eval_split_fraction=0.0, chunk_secs=20.0,
+       center=False, viterbi=True, crepe_model=crepe_model)
+  assert os.path.exists(out + '-00000-of-00001')
+  examples = read_examples(out + '*')
+  offsets = _golden_offsets(examples)
+  order = np.argsort(offsets)
+  refs = {spec['name']: (spec, ref)
+          for spec, ref in golden.expected('checkpoint', case)}
+  np.testing.assert_array_equal(np.array(offsets)[order],
+                                refs['offset_seconds'][1])
+  mine = {k: np.stack([examples[i][k] for i in order]) for k in FRAME_KEYS}
+  return examples, mine, refs
+
+
+def test_golden_tfrecord_schema_audio_and_loudness(tmp_path):
+  examples, mine, refs = _golden_run(tmp_path, 'tiny')
+  for ex in examples:
+    assert {k: len(v) for k, v in ex.items()} == {
+        'audio': 64000, 'audio_16k': 64000, 'f0_hz': 1000,
+        'f0_confidence': 1000, 'loudness_db': 1000}
+  golden.assert_output_close(mine['loudness_db'], *refs['loudness_db'])
+  assert mine['f0_hz'].shape == refs['f0_hz'][1].shape
+
+
+@pytest.mark.slow
+def test_golden_tfrecord_features_crepe_full(tmp_path):
+  _, mine, refs = _golden_run(tmp_path, 'full')
+  golden.assert_output_close(mine['loudness_db'], *refs['loudness_db'])
+  golden.assert_output_close(mine['f0_confidence'], *refs['f0_confidence'])
+  confident = refs['f0_confidence'][1] > 0.5
+  golden.assert_output_close(mine['f0_hz'], *refs['f0_hz'], mask=confident)
