@@ -152,8 +152,9 @@ class Processor(tfkl.Layer):
     """
     for key in _IGNORED_CALL_KWARGS:
       kwargs.pop(key, None)
-    controls = self.get_controls(*args, **kwargs)
-    signal = self.get_signal(**controls)
+    with dags._original_errors():  # pylint: disable=protected-access
+      controls = self.get_controls(*args, **kwargs)
+      signal = self.get_signal(**controls)
     if return_outputs_dict:
       return dict(signal=signal, controls=controls)
     return signal
@@ -196,7 +197,8 @@ class ProcessorGroup(dags.DAGLayer):
            return_outputs_dict: bool = False,
            **kwargs) -> tf.Tensor:
     """Runs the DAG and returns the final signal (or the outputs dict)."""
-    controls = self.get_controls(inputs, **kwargs)
+    with dags._original_errors():  # pylint: disable=protected-access
+      controls = self.get_controls(inputs, **kwargs)
     signal = self.get_signal(controls)
     if return_outputs_dict:
       return dict(signal=signal, controls=controls)
