@@ -125,9 +125,16 @@ def test_spectral_loss_accepts_channel_axis():
       loss(a[..., None], b[..., None]).numpy(), loss(a, b).numpy(), rtol=1e-6)
 
 
-@pytest.mark.parametrize('loss_type', ['L1', 'L2'])
-def test_spectral_loss_xla_matches_eager(loss_type):
-  loss = losses.SpectralLoss(loss_type=loss_type, **ALL_TERMS)
+@pytest.mark.parametrize('loss_type,fft_sizes,loudness_weight', [
+    ('L1', (64,), 0.0),
+    pytest.param('L2', (2048, 1024, 512, 256, 128, 64), 1.0,
+                 marks=pytest.mark.slow),
+])
+def test_spectral_loss_xla_matches_eager(loss_type, fft_sizes,
+                                         loudness_weight):
+  terms = dict(ALL_TERMS, loudness_weight=loudness_weight)
+  loss = losses.SpectralLoss(loss_type=loss_type, fft_sizes=fft_sizes,
+                             **terms)
   a, b = tf.constant(_sines(seed=1)), tf.constant(_sines(seed=2))
   eager = loss(a, b)
   xla = tf.function(loss, jit_compile=True)(a, b)
