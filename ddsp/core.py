@@ -824,6 +824,66 @@ def _check_frequencies(frequencies, name, fn_name):
                      f'(min {values.min()} Hz).')
 
 
+def _sequential_scan_time(x, reverse=False):
+  """Inclusive running sum along axis 1, one time step after the other.
+
+  s[t] = s[t - 1] + x[t] in float32, exactly the order of `tf.cumsum` on CPU
+  (hence bit-identical results), but as an XLA-compiled loop that adds one
+  `[batch, channels]` slice per step, several times faster than TF's CPU
+  kernel for `[batch, n_samples, channels]` tensors.
+
+  Args:
+    x: `[B, T, C]` float32.
+    reverse: Sum from the end (used for the gradient).
+
+  Returns:
+    `[B, T, C]` running sums.
+  """
+  x_t = tf.transpose(x, [1, 0, 2])  # [T, B, C], one slice per step.
+  if reverse:
+    x_t = x_t[::-1]
+  n_steps = tf.shape(x_t)[0]
+  sums = tf.TensorArray(x.dtype, size=n_steps)
+
+  def step(t, total, sums):
+    total = total + x_t[t]
+    return t + 1, total, sums.write(t, total)
+
+  _, _, sums = tf.while_loop(lambda t, *_: t < n_steps, step,
+                             (0, tf.zeros_like(x_t[0]), sums))
+  sums = sums.stack()
+  if reverse:
+    sums = sums[::-1]
+  return tf.transpose(sums, [1, 0, 2])
+
+
+_sequential_scan_time_xla = tf.function(_sequential_scan_time,
+                                        jit_compile=True, autograph=False)
+
+
+@tf.custom_gradient
+def _cumsum_time_xla(x):
+  """Differentiable wrapper: d cumsum / dx is a reverse cumsum."""
+  def grad(dy):
+    return _sequential_scan_time_xla(dy, reverse=True)
+  return _sequential_scan_time_xla(x), grad
+
+
+def _use_xla_scan():
+  """The XLA loop only pays off on CPU (GPU kernels scan in parallel)."""
+  return not tf.config.list_logical_devices('GPU')
+
+
+def _cumsum_time(x):
+  """Inclusive `tf.cumsum(x, axis=1)` (same numbers), faster on CPU.
+
+  Tensors that are not 3-D, or runs with a GPU, use `tf.cumsum` itself.
+  """
+  if len(x.shape) == 3 and x.dtype == tf.float32 and _use_xla_scan():
+    return _cumsum_time_xla(x)
+  return tf.cumsum(x, axis=1)
+
+
 @gin.configurable
 def angular_cumsum(angular_frequency, chunk_size=1000):
   """Phase accumulation wrapped to [0, 2pi), in chunks for float32 accuracy.
@@ -910,7 +970,7 @@ def oscillator_bank(frequency_envelopes: tf.Tensor,
   if use_angular_cumsum:
     phases = angular_cumsum(omegas)
   else:
-    phases = tf.cumsum(omegas, axis=1)
+    phases = _cumsum_time(omegas)
 
   audio = amplitude_envelopes * tf.sin(phases)
   if sum_sinusoids:
@@ -953,7 +1013,7 @@ def harmonic_oscillator_bank(
   if use_angular_cumsum:
     phase = angular_cumsum(omega)
   else:
-    phase = tf.cumsum(omega, axis=1)
+    phase = _cumsum_time(omega)
 
   if initial_phase is None:
     initial_phase = tf.zeros_like(phase[:, :1, :1])
