@@ -87,16 +87,33 @@ def _note_features(pitch_midi=52.0, n=1500):
 def test_auto_adjust_moves_register_and_loudness_to_the_dataset():
   stats = postprocessing.load_dataset_statistics(
       os.path.join(CKPT, 'dataset_statistics.pkl'))
-  feats = _note_features(pitch_midi=52.0)  # ~1.4 octaves below the data.
+  # 1.44 octaves below the data's mean pitch (69.3): the Colab rounds up
+  # (ceil) unless the difference exceeds 1.5 octaves, so +2 octaves.
+  feats = _note_features(pitch_midi=52.0)
   out, mask, _ = tt.auto_adjust(feats, stats, verbose=False)
   assert mask[300:1200].all()
-  np.testing.assert_allclose(out['f0_hz'], feats['f0_hz'] * 2.0, rtol=1e-5)
+  np.testing.assert_allclose(out['f0_hz'], feats['f0_hz'] * 4.0, rtol=1e-5)
   on = out['loudness_db'][mask]
   qt = stats['quantile_transform']
   assert on.min() >= qt.quantiles_[0, 0] - 1e-4
   assert on.max() <= qt.quantiles_[-1, 0] + 1e-4
   off = ~mask
   assert np.all(out['loudness_db'][off] <= feats['loudness_db'][off])
+
+
+@pytest.mark.parametrize('pitch,octaves', [(69.0, 0), (60.0, 1), (80.0, 0),
+                                           (40.0, 2), (33.0, 3), (90.0, -1)])
+def test_auto_adjust_octave_rounding(pitch, octaves):
+  stats = {'mean_pitch': np.float32(69.0),
+           'quantile_transform': postprocessing.QuantileTransformer().fit(
+               np.linspace(-60, -10, 100)[:, None])}
+  feats = _note_features(pitch_midi=pitch)
+  out, _, _ = tt.auto_adjust(feats, stats, verbose=False)
+  diff = (69.0 - pitch) / 12
+  expected = np.floor(diff) if diff > 1.5 else np.ceil(diff)
+  assert expected == octaves
+  np.testing.assert_allclose(out['f0_hz'], feats['f0_hz'] * 2.0**octaves,
+                             rtol=1e-5)
 
 
 def test_auto_adjust_without_notes_is_identity(capsys):
