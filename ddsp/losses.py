@@ -75,6 +75,21 @@ class LossGroup(dags.DAGLayer):
 
 
 # -------------------------------------------------------- simple distances --
+def _check_broadcastable(target, value):
+  """ValueError naming both arguments if their static shapes cannot match."""
+  target_shape = getattr(target, 'shape', None)
+  value_shape = getattr(value, 'shape', None)
+  if target_shape is None or value_shape is None:
+    return
+  try:
+    tf.broadcast_static_shape(tf.TensorShape(target_shape),
+                              tf.TensorShape(value_shape))
+  except ValueError:
+    raise ValueError(f'`target` (shape {target_shape}) and `value` (shape '
+                     f'{value_shape}) must have broadcastable shapes.'
+                    ) from None
+
+
 def mean_difference(target, value, loss_type='L1', weights=None):
   """Mean (weighted) distance between two tensors.
 
@@ -94,6 +109,7 @@ def mean_difference(target, value, loss_type='L1', weights=None):
   Raises:
     ValueError: for an unknown `loss_type`.
   """
+  _check_broadcastable(target, value)
   difference = target - value
   weights = 1.0 if weights is None else weights
   loss_type = loss_type.upper()

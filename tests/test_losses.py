@@ -72,6 +72,13 @@ def test_mean_difference_cosine_is_known_bug():
     losses.mean_difference(_rand([2, 3]), _rand([2, 3], 1), 'cosine')
 
 
+def test_mean_difference_mismatched_shapes_raise_value_error():
+  with pytest.raises(ValueError, match='`target`.*`value`'):
+    losses.mean_difference(_rand([2, 5, 3]), _rand([2, 4, 3], 1))
+  with pytest.raises(ValueError, match='`target`'):
+    losses.ParamLoss()(_rand([2, 5, 3]), _rand([2, 5, 2], 1))
+
+
 def test_mean_difference_zero_for_equal_inputs():
   x = _rand([2, 5, 3])
   assert float(losses.mean_difference(x, x, 'L1')) == 0.0
@@ -363,6 +370,23 @@ def test_loss_group_with_spectral_and_crepe_losses():
   assert group.loss_names == ['spectral_loss', 'crepe_loss']
   assert [l.name for l in group.losses] == ['spectral_loss', 'crepe_loss']
   assert set(group.get_losses_dict(outputs)) == set(result)
+
+
+def test_loss_group_with_kwarg_losses_like_gin():
+  # As in midi_ae gin configs: dag nodes name losses given as kwargs.
+  group = losses.LossGroup(
+      dag=[['f0_loss', ['f0_pred', 'f0']], ['amps_loss', ['amps_pred', 'amps']]],
+      f0_loss=losses.ParamLoss(weight=2.0, name='f0_loss'),
+      amps_loss=losses.ParamLoss(loss_type='L2', name='amps_loss'))
+  inputs = {'f0_pred': _rand([2, 10, 1]), 'f0': _rand([2, 10, 1], 1),
+            'amps_pred': _rand([2, 10, 1], 2), 'amps': _rand([2, 10, 1], 3)}
+  result = group(inputs)
+  np.testing.assert_allclose(
+      result['f0_loss'].numpy(),
+      2.0 * np.mean(np.abs(inputs['f0_pred'] - inputs['f0'])), rtol=1e-6)
+  np.testing.assert_allclose(
+      result['amps_loss'].numpy(),
+      np.mean((inputs['amps_pred'] - inputs['amps'])**2), rtol=1e-6)
 
 
 # ------------------------------------------------------------------ names --
