@@ -19,7 +19,7 @@ import tf_keras
 # ------------------------------------------------------------------------------
 # Golden-case runner (also imported by test_synths.py and test_effects.py).
 # ------------------------------------------------------------------------------
-_VARIABLE_STATEMENT = re.compile(r'^(\w+) variables? ')
+_VARIABLE_STATEMENT = re.compile(r"^(?:(\w+) )?variables? '")
 _VARIABLE_VALUE = re.compile(r"'(\w+)'(?: \([^)]*\))? := <in/(\w+)>")
 _ASSIGNMENT = re.compile(r'^(\w+) = ')
 
@@ -36,7 +36,9 @@ def _assign_variables(statement, env, arrays_by_name, used):
 
   The named Keras layer's weight whose name is 'ir' gets the input array.
   """
-  layer = env[_VARIABLE_STATEMENT.match(statement).group(1)]
+  # "obj variable 'ir' := ..." or, for the case's only object, "variables
+  # 'gain' := ..., 'decay' := ...".
+  layer = env[_VARIABLE_STATEMENT.match(statement).group(1) or 'obj']
   pairs = _VARIABLE_VALUE.findall(statement)
   assert pairs, f'Cannot parse variable assignment: {statement!r}'
   by_name = {v.name.split('/')[-1].split(':')[0]: v for v in layer.weights}
