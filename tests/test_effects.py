@@ -16,6 +16,7 @@ def test_golden_case_eager(case_id):
   check_golden_case('effects', case_id)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('case_id', golden.case_ids('effects'))
 def test_golden_case_in_tf_function(case_id):
   check_golden_case('effects', case_id, mode='function')

@@ -19,6 +19,7 @@ def test_golden_case_eager(case_id):
   check_golden_case('synths', case_id)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('case_id', golden.case_ids('synths'))
 def test_golden_case_in_tf_function(case_id):
   check_golden_case('synths', case_id, mode='function')
@@ -123,6 +124,7 @@ def test_filtered_noise_is_random_each_call():
   assert not np.allclose(synth(mags), synth(mags))
 
 
+@pytest.mark.slow
 def test_wavetable_output_shape():
   synth = synths.Wavetable(n_samples=64000)
   audio = synth(_randn(2, 1000, 1), _randn(2, 1000, 1024), _f0(2, 1000))
