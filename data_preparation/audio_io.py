@@ -292,11 +292,12 @@ class AudioSource:
     for start in range(0, self.n_frames, block_frames):
       x = self.read_mono(start, start + block_frames)
       if self.kind == 'float':
-        bad = int(np.sum(~np.isfinite(x)))
-        if bad:
+        bad = ~np.isfinite(x)
+        if np.any(bad):
           raise AudioFileError(
-              f'{bad} non-finite (NaN/inf) samples in the first '
-              f'{min(start + block_frames, self.n_frames)} frames')
+              f'non-finite (NaN/inf) samples: {int(np.sum(bad))} in frames '
+              f'{start}-{start + len(x)}, first at frame '
+              f'{start + int(np.argmax(bad))}')
         if x.size:
           peak = max(peak, float(np.max(np.abs(x))))
       elif x.size:

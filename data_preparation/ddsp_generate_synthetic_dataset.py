@@ -22,6 +22,7 @@ from absl import flags
 from absl import logging
 import apache_beam as beam
 from apache_beam.metrics import Metrics
+from ddsp.training.data_preparation import prepare_tfrecord_lib
 # Registers generate_notes / generate_notes_v2 with gin.
 from ddsp.training.data_preparation import synthetic_data  # pylint: disable=unused-import
 import gin
@@ -102,7 +103,7 @@ def run():
   seeds = [int(s) for s in seeds]
   pipeline_options = beam.options.pipeline_options.PipelineOptions(
       FLAGS.pipeline_options)
-  with beam.Pipeline(options=pipeline_options) as pipeline:
+  with prepare_tfrecord_lib.make_pipeline(pipeline_options) as pipeline:
     _ = (pipeline
          | beam.Create(seeds)
          | beam.ParDo(GenerateExampleFn(gin.config_str()))

@@ -144,7 +144,11 @@ def main(unused_argv):
   except OSError as e:
     logging.error('%s', e)
     sys.exit(1)
-  if not summary['examples']:
+  examples = summary['examples']
+  if examples is None:  # Runner without metrics: look at the files.
+    pattern = FLAGS.output_tfrecord_path + '*'
+    examples = sum(tf.io.gfile.stat(p).length for p in tf.io.gfile.glob(pattern))
+  if not examples:
     logging.error('No examples were written: none of the %d input files '
                   'produced an example (see the log lines above).',
                   summary['files_ok'] + summary['files_skipped'])

@@ -32,6 +32,7 @@ Beyond the original:
 """
 
 import hashlib
+import json
 import os
 import time
 import uuid
@@ -49,6 +50,7 @@ import tensorflow as tf
 CREPE_SAMPLE_RATE = 16000
 _NAMESPACE = 'prepare-tfrecord'
 PROGRESS_INTERVAL_SECS = 30.0
+SKIPPED_TAG = 'skipped'
 
 
 def _counter(name):
@@ -220,13 +222,11 @@ class _PlanFileFn(beam.DoFn):
         source.scan()
         n_frames, rate = source.n_frames, source.sample_rate
     except audio_io.AudioFileError as e:
-      logging.error('Skipping %s: %s', path, e)
-      _counter('files-skipped').inc()
+      yield self._skip(path, str(e))
       return
     except Exception as e:  # pylint: disable=broad-except
-      logging.error('Skipping %s: %s: %s', path, type(e).__name__,
-                    audio_io._short_error(e))  # pylint: disable=protected-access
-      _counter('files-skipped').inc()
+      yield self._skip(path, f'{type(e).__name__}: '
+                       f'{audio_io._short_error(e)}')  # pylint: disable=protected-access
       return
     total = audio_io.expected_length(n_frames, rate, self._sample_rate)
     total_16k = audio_io.expected_length(n_frames, rate, CREPE_SAMPLE_RATE)
@@ -235,10 +235,8 @@ class _PlanFileFn(beam.DoFn):
       size_16k = int(self._chunk_secs * CREPE_SAMPLE_RATE)
       n_chunks = _n_chunks(total, size)
       if n_chunks != _n_chunks(total_16k, size_16k):
-        logging.error('Skipping %s: %d chunks at %d Hz but %d at 16 kHz',
-                      path, n_chunks, self._sample_rate,
-                      _n_chunks(total_16k, size_16k))
-        _counter('files-skipped').inc()
+        yield self._skip(path, f'{n_chunks} chunks at {self._sample_rate} Hz '
+                         f'but {_n_chunks(total_16k, size_16k)} at 16 kHz')
         return
     else:
       size, size_16k, n_chunks = total, total_16k, 1
@@ -254,6 +252,32 @@ class _PlanFileFn(beam.DoFn):
              'seconds': min(size_16k, max(total_16k - i * size_16k, 0)) /
                         CREPE_SAMPLE_RATE,
              'key': _stable_key(f'{path}#{i}')}
+
+
+  @staticmethod
+  def _skip(path, reason):
+    """Counts a bad file; the reason is logged once by the launcher."""
+    logging.debug('Skipping %s: %s', path, reason)
+    _counter('files-skipped').inc()
+    return beam.pvalue.TaggedOutput(SKIPPED_TAG, (path, reason))
+
+
+def _write_skip_report(skipped, report_path):
+  """Writes [(path, reason)] of the skipped files as JSON."""
+  with tf.io.gfile.GFile(report_path, 'w') as f:
+    f.write(json.dumps(sorted(skipped)))
+
+
+def _log_skip_report(report_path):
+  """Logs one line per skipped file (in the launching process)."""
+  if not tf.io.gfile.exists(report_path):
+    return []
+  with tf.io.gfile.GFile(report_path) as f:
+    skipped = json.loads(f.read())
+  tf.io.gfile.remove(report_path)
+  for path, reason in skipped:
+    logging.error('Skipped %s: %s', path, reason)
+  return skipped
 
 
 class _Progress:
@@ -413,7 +437,9 @@ def _finalize_shards(temp_files, prefix, num_shards, temp_dir):
     dest = _shard_name(prefix, i, count)
     paths = [t[1] for t in group]
     n_records += sum(t[2] for t in group)
-    if len(paths) == 1:
+    if not paths:
+      tf.io.TFRecordWriter(dest).close()  # Empty shard, like Beam.
+    elif len(paths) == 1:
       tf.io.gfile.rename(paths[0], dest, overwrite=True)
     else:
       _copy_into(dest, paths)
@@ -455,6 +481,24 @@ def _direct_num_workers(pipeline_options):
   if workers == 0:
     workers = os.cpu_count() or 1
   return workers
+
+
+def make_pipeline(options):
+  """beam.Pipeline; the DirectRunner default runs on Beam's FnApiRunner.
+
+  Beam >= 2.6x's DirectRunner first tries the Prism runner (downloaded from
+  GitHub on first use) and falls back to the FnApiRunner. We go to the
+  FnApiRunner directly: it needs no download and honours
+  --direct_num_workers / --direct_running_mode (in_memory, multi_threading,
+  multi_processing). Any other --runner (Dataflow, Flink, Spark, Prism) is
+  used as given.
+  """
+  runner_name = options.view_as(
+      beam.options.pipeline_options.StandardOptions).runner
+  if runner_name in (None, 'DirectRunner', 'direct', 'Direct'):
+    from apache_beam.runners.portability.fn_api_runner import fn_runner  # pylint: disable=g-import-not-at-top
+    return beam.Pipeline(runner=fn_runner.FnApiRunner(), options=options)
+  return beam.Pipeline(options=options)
 
 
 def _check_output_writable(output_tfrecord_path):
@@ -545,12 +589,18 @@ def prepare_tfrecord(input_audio_paths,
                                hop_secs, center, viterbi, crepe_model,
                                n_workers)
   temp_root = os.path.dirname(output_tfrecord_path) or '.'
+  report_path = os.path.join(temp_root, f'.skipped-{uuid.uuid4().hex}.json')
 
-  with beam.Pipeline(options=options) as pipeline:
-    tasks = (pipeline
-             | 'Create' >> beam.Create(paths)
-             | 'PlanFiles' >> beam.ParDo(_PlanFileFn(sample_rate,
-                                                     chunk_secs)))
+  with make_pipeline(options) as pipeline:
+    planned = (pipeline
+               | 'Create' >> beam.Create(paths)
+               | 'PlanFiles' >> beam.ParDo(
+                   _PlanFileFn(sample_rate, chunk_secs)).with_outputs(
+                       SKIPPED_TAG, main='tasks'))
+    tasks = planned.tasks
+    _ = (planned[SKIPPED_TAG]
+         | 'CollectSkipped' >> beam.combiners.ToList()
+         | 'ReportSkipped' >> beam.Map(_write_skip_report, report_path))
     totals = beam.pvalue.AsSingleton(
         tasks
         | 'Totals' >> beam.combiners.ToList()
@@ -585,16 +635,20 @@ def prepare_tfrecord(input_audio_paths,
       postprocess(tasks, output_tfrecord_path, '')
   result = pipeline.result if hasattr(pipeline, 'result') else None
 
+  skipped = _log_skip_report(report_path)
   counters = _query_counters(result) if result is not None else {}
   summary = {
       'files_ok': int(counters.get('files-ok', 0)),
-      'files_skipped': int(counters.get('files-skipped', 0)),
-      'examples': int(counters.get('examples', 0)),
+      'files_skipped': max(int(counters.get('files-skipped', 0)),
+                           len(skipped)),
+      # None when the runner reports no metrics.
+      'examples': (int(counters['examples']) if 'examples' in counters
+                   else (0 if 'files-ok' in counters else None)),
       'audio_hours': counters.get('audio-ms', 0) / 3.6e6,
       'seconds': time.time() - start,
   }
   logging.info(
-      'prepare_tfrecord summary: %d files ok, %d files skipped, %d examples, '
+      'prepare_tfrecord summary: %d files ok, %d files skipped, %s examples, '
       '%.3f hours of audio, %.1f s wall time.', summary['files_ok'],
       summary['files_skipped'], summary['examples'], summary['audio_hours'],
       summary['seconds'])
