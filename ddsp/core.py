@@ -857,16 +857,17 @@ def _sequential_scan_time(x, reverse=False):
   return tf.transpose(sums, [1, 0, 2])
 
 
-_sequential_scan_time_xla = tf.function(_sequential_scan_time,
-                                        jit_compile=True, autograph=False)
-
-
 @tf.custom_gradient
-def _cumsum_time_xla(x):
-  """Differentiable wrapper: d cumsum / dx is a reverse cumsum."""
+def _sequential_cumsum_time(x):
+  """`_sequential_scan_time` whose gradient is the reverse running sum."""
   def grad(dy):
-    return _sequential_scan_time_xla(dy, reverse=True)
-  return _sequential_scan_time_xla(x), grad
+    return _sequential_scan_time(dy, reverse=True)
+  return _sequential_scan_time(x), grad
+
+
+# Compiled once per input shape; the gradient is compiled as well.
+_cumsum_time_xla = tf.function(_sequential_cumsum_time, jit_compile=True,
+                               autograph=False)
 
 
 def _use_xla_scan():
