@@ -870,17 +870,32 @@ _cumsum_time_xla = tf.function(_sequential_cumsum_time, jit_compile=True,
                                autograph=False)
 
 
-def _use_xla_scan():
-  """The XLA loop only pays off on CPU (GPU kernels scan in parallel)."""
+# Below this many elements per example, TF's own kernel is fast enough and
+# saves the one-off XLA compilation of each new shape.
+_XLA_SCAN_MIN_SIZE = 2**18
+
+
+def _use_xla_scan(x):
+  """Whether to run the XLA scan: CPU only, large 3-D float32 tensors.
+
+  On GPU, TF's cumsum kernel already scans in parallel.
+  """
+  if len(x.shape) != 3 or x.dtype != tf.float32:
+    return False
+  time_and_channels = x.shape[1:].as_list()
+  size = np.prod([d if d is not None else _XLA_SCAN_MIN_SIZE
+                  for d in time_and_channels])
+  if size < _XLA_SCAN_MIN_SIZE:
+    return False
   return not tf.config.list_logical_devices('GPU')
 
 
 def _cumsum_time(x):
   """Inclusive `tf.cumsum(x, axis=1)` (same numbers), faster on CPU.
 
-  Tensors that are not 3-D, or runs with a GPU, use `tf.cumsum` itself.
+  Small tensors, other ranks, or runs with a GPU use `tf.cumsum` itself.
   """
-  if len(x.shape) == 3 and x.dtype == tf.float32 and _use_xla_scan():
+  if _use_xla_scan(x):
     return _cumsum_time_xla(x)
   return tf.cumsum(x, axis=1)
 
