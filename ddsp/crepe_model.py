@@ -469,11 +469,22 @@ def to_local_average_cents(activations, centers=None):
   bins = centers[:, None] + np.arange(-4, 5)[None, :]
   valid = (bins >= 0) & (bins < _N_BINS)
   bins = np.clip(bins, 0, _N_BINS - 1)
-  weights = np.take_along_axis(activations, bins, axis=1).astype(np.float64)
-  weights = np.where(valid, weights, 0.0)
+  weights = np.take_along_axis(activations, bins, axis=1)
+  weights = np.where(valid, weights, 0).astype(activations.dtype)
   cents = _cents_mapping()[bins]
+  # Like crepe: the weighted sum in float64, the weight sum in the
+  # activations' dtype (float32).
+  product_sum = np.sum(weights.astype(np.float64) * cents, axis=1)
+  weight_sum = np.sum(weights, axis=1)
+  # Windows cut by the edges: sum just the valid bins (same rounding).
+  mapping = _cents_mapping()
+  for row in np.nonzero(~np.all(valid, axis=1))[0]:
+    lo, hi = max(0, centers[row] - 4), min(_N_BINS, centers[row] + 5)
+    window = activations[row, lo:hi]
+    product_sum[row] = np.sum(window * mapping[lo:hi])
+    weight_sum[row] = np.sum(window)
   with np.errstate(invalid='ignore', divide='ignore'):
-    return np.sum(weights * cents, axis=1) / np.sum(weights, axis=1)
+    return product_sum / weight_sum
 
 
 def _log(values):
@@ -525,8 +536,9 @@ def viterbi_path(observations):
 
   delta_0(i) = log(1/360) + log e(i, o_0);
   delta_t(i) = max_j [delta_{t-1}(j) + log P(i | j)] + log e(i, o_t),
-  where e(i, o) = 0.1 [i == o] + 0.9 / 360; backtracking picks the lowest
-  index among equal scores (as hmmlearn does).
+  where e(i, o) = 0.1 [i == o] + 0.9 / 360 and P(i | j) is nonzero only for
+  |i - j| <= 11. Among equal scores the lowest predecessor j wins, as in
+  hmmlearn's traceback (argmax over i of delta_t(i) + log P(s_{t+1} | i)).
 
   Args:
     observations: int `[n_frames]` argmax bins.
@@ -539,45 +551,58 @@ def viterbi_path(observations):
   if n_frames == 0:
     return obs.copy()
   tables = _viterbi_tables()
-  offsets = tables['band_offsets']
-  states = np.arange(_N_BINS)
-  # Predecessors of state i are j = i - d; log P(i | j) = band[j, d].
-  sources = states[:, None] - offsets[None, :]
-  inside = (sources >= 0) & (sources < _N_BINS)
-  sources_c = np.clip(sources, 0, _N_BINS - 1)
-  log_in = np.where(inside, tables['log_trans_band'][sources_c,
-                                                     np.arange(len(offsets))],
-                    -np.inf)  # [state i, offset d] = log P(i | i - d)
+  log_in = _log_incoming(tables)  # [i, w]: log P(i | j = i - 11 + w).
   hit, miss = tables['log_emit_hit'], tables['log_emit_miss']
+  half = (log_in.shape[1] - 1) // 2
 
-  lattice = np.empty((n_frames, _N_BINS), np.float64)
-  emission = np.full(_N_BINS, miss)
-  emission[obs[0]] = hit
-  lattice[0] = tables['log_start'] + emission
+  # delta_{t-1} padded with -inf so window i holds j = i - 11 .. i + 11.
+  padded = np.full(_N_BINS + 2 * half, -np.inf)
+  windows = np.lib.stride_tricks.sliding_window_view(padded, 2 * half + 1)
+  scores = np.empty_like(log_in)
+  backpointers = np.zeros((n_frames, _N_BINS), np.int16)
+  rows = np.arange(_N_BINS)
+  delta = tables['log_start'] + np.where(np.arange(_N_BINS) == obs[0], hit,
+                                         miss)
   for t in range(1, n_frames):
-    scores = lattice[t - 1][sources_c] + log_in
-    best = scores.max(axis=1)
-    lattice[t] = best + miss
-    lattice[t, obs[t]] = best[obs[t]] + hit
-  return _backtrack(lattice, tables)
+    padded[half:half + _N_BINS] = delta
+    np.add(windows, log_in, out=scores)
+    best = np.argmax(scores, axis=1)
+    best_score = scores[rows, best]
+    delta = best_score + miss
+    delta[obs[t]] = best_score[obs[t]] + hit
+    backpointers[t] = best
+  return _backtrack(delta, backpointers, half)
 
 
-def _backtrack(lattice, tables):
-  """hmmlearn-style traceback: argmax_i lattice[t, i] + log P(s_{t+1} | i)."""
-  n_frames = lattice.shape[0]
-  offsets = tables['band_offsets']
-  band = tables['log_trans_band']
+def _log_incoming(tables):
+  """`[360, 23]` log P(i | j) with j = i - 11 + w (-inf outside 0..359)."""
+  if 'log_in' not in tables:
+    offsets = tables['band_offsets']  # d = i - j for band[j, d].
+    half = (len(offsets) - 1) // 2
+    states = np.arange(_N_BINS)
+    windows = np.arange(2 * half + 1)
+    sources = states[:, None] - half + windows[None, :]
+    inside = (sources >= 0) & (sources < _N_BINS)
+    # band[j, d] = log P(j + d | j) with d = offsets[k] -> k = d + half.
+    d_index = (states[:, None] - sources) + half
+    log_in = np.where(
+        inside,
+        tables['log_trans_band'][np.clip(sources, 0, _N_BINS - 1),
+                                 np.clip(d_index, 0, 2 * half)],
+        -np.inf)
+    tables['log_in'] = log_in
+  return tables['log_in']
+
+
+def _backtrack(last_delta, backpointers, half):
+  """Follows the window backpointers from the best final state."""
+  n_frames = backpointers.shape[0]
   path = np.empty(n_frames, np.int64)
-  path[-1] = int(np.argmax(lattice[-1]))
-  column = np.full(_N_BINS, -np.inf)
-  for t in range(n_frames - 2, -1, -1):
-    nxt = path[t + 1]
-    column.fill(-np.inf)
-    # log P(nxt | i) is nonzero only for i = nxt - d.
-    sources = nxt - offsets
-    ok = (sources >= 0) & (sources < _N_BINS)
-    column[sources[ok]] = band[sources[ok], np.nonzero(ok)[0]]
-    path[t] = int(np.argmax(lattice[t] + column))
+  state = int(np.argmax(last_delta))
+  path[-1] = state
+  for t in range(n_frames - 1, 0, -1):
+    state = state - half + int(backpointers[t, state])
+    path[t - 1] = state
   return path
 
 
@@ -601,10 +626,15 @@ def _predict(audio, hop_size, viterbi, model_capacity):
     centers = viterbi_path(np.argmax(activations, axis=1))
   else:
     centers = None
-  cents = to_local_average_cents(activations, centers)
-  f0_hz = 10 * 2 ** (cents / 1200)  # f = 10 Hz * 2^(cents / 1200).
-  f0_hz[np.isnan(f0_hz)] = 0
+  f0_hz = cents_to_hz(to_local_average_cents(activations, centers))
   return f0_hz, confidence
+
+
+def cents_to_hz(cents):
+  """f = 10 Hz * 2^(cents / 1200), with NaN (undefined pitch) -> 0 Hz."""
+  f0_hz = 10 * 2 ** (np.asarray(cents, dtype=np.float64) / 1200)
+  f0_hz[np.isnan(f0_hz)] = 0
+  return f0_hz
 
 
 def compute_f0(audio, frame_rate, viterbi=True, padding='center',
