@@ -81,8 +81,10 @@ class Trainer(object):
           decay_rate=lr_decay_rate)
       self.optimizer = tfk.optimizers.Adam(schedule)
 
-    # XLA variant of the per-replica step, traced lazily.
-    self._step_fn_xla = tf.function(self._step_fn_body, jit_compile=True)
+    # XLA variant of the forward / backward pass, traced lazily. (The
+    # optimizer update stays outside: it synchronises replicas.)
+    self._grads_and_losses_xla = tf.function(self._grads_and_losses,
+                                             jit_compile=True)
 
   # ---------------------------------------------------------------------------
   # Checkpoints.
@@ -177,19 +179,21 @@ class Trainer(object):
   def step_fn(self, batch):
     """Per-replica step: forward, gradients, clip, apply."""
     if self.jit_compile:
-      return self._step_fn_xla(batch)
-    return self._step_fn_body(batch)
-
-  def _step_fn_body(self, batch):
-    """Forward pass and Adam update; returns the losses dict."""
-    with tf.GradientTape() as tape:
-      _, losses = self.model(batch, return_losses=True, training=True)
-    grads = tape.gradient(losses['total_loss'],
-                          self.model.trainable_variables)
+      grads, losses = self._grads_and_losses_xla(batch)
+    else:
+      grads, losses = self._grads_and_losses(batch)
     grads, _ = tf.clip_by_global_norm(grads, self.grad_clip_norm)
     self.optimizer.apply_gradients(
         zip(grads, self.model.trainable_variables))
     return losses
+
+  def _grads_and_losses(self, batch):
+    """Losses dict and d(total_loss)/d(trainable variables)."""
+    with tf.GradientTape() as tape:
+      _, losses = self.model(batch, return_losses=True, training=True)
+    grads = tape.gradient(losses['total_loss'],
+                          self.model.trainable_variables)
+    return grads, losses
 
 
 @gin.configurable
