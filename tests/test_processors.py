@@ -98,15 +98,17 @@ def run_golden_case(area, case, mode='eager'):
   unused_vars = {n for n in arrays_by_name if n.startswith('_var_')} - used
   assert not unused_vars, f'variable inputs not assigned: {unused_vars}'
 
-  def compute_fn():
-    return _run_compute(compute, dict(env))
+  def compute_fn(case_inputs):
+    return _run_compute(compute, dict(env, __in__=case_inputs))
 
   noise = golden.noise_inputs(case, arrays_by_name)
   with golden.fixed_uniform_noise(noise):
     if mode == 'function':
-      value = tf.function(compute_fn)()
+      # Inputs are arguments of the traced function (as in a training step).
+      tensors = {k: tf.constant(v) for k, v in arrays_by_name.items()}
+      value = tf.function(compute_fn)(tensors)
     else:
-      value = compute_fn()
+      value = compute_fn(arrays_by_name)
   return _name_outputs(case, value)
 
 

@@ -308,3 +308,42 @@ def test_errors_inside_processor_group_keep_type_and_message():
   with pytest.raises(ValueError, match='amplitudes must have rank 3'):
     group({'amps': tf.ones([1, 10]), 'dist': tf.ones([1, 10, 4]),
            'f0': tf.ones([1, 10, 1])})
+
+
+# ------------------------------------------------------------------------------
+# tf.function with captured constant inputs (run in a subprocess: a crash
+# must not take the test session down).
+# ------------------------------------------------------------------------------
+_CAPTURED_CONSTANTS_SCRIPT = """
+import os
+os.environ['TF_USE_LEGACY_KERAS'] = '1'
+import numpy as np
+import tensorflow as tf
+from ddsp import synths
+rng = np.random.RandomState(0)
+amps = rng.randn(2, 50, 1).astype(np.float32)
+dist = rng.randn(2, 50, 30).astype(np.float32)
+f0 = rng.uniform(100, 800, (2, 50, 1)).astype(np.float32)
+synth = synths.Harmonic(n_samples=16000)
+graph = tf.function(lambda: synth(amps, dist, f0))()
+eager = synth(amps, dist, f0)
+assert graph.shape == (2, 16000), graph.shape
+assert np.abs(graph.numpy() - eager.numpy()).max() < 0.1
+print('OK')
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(
+    strict=True,
+    reason='core._cumsum_time (custom-gradient XLA scan) segfaults inside a '
+    'tf.function whose inputs are captured constants (reported to core).')
+def test_harmonic_in_tf_function_with_captured_constant_inputs():
+  import subprocess  # pylint: disable=g-import-not-at-top
+  import sys  # pylint: disable=g-import-not-at-top
+  result = subprocess.run([sys.executable, '-c', _CAPTURED_CONSTANTS_SCRIPT],
+                          capture_output=True, text=True, timeout=600,
+                          check=False)
+  assert result.returncode == 0, (
+      f'exit code {result.returncode}: {result.stderr[-2000:]}')
+  assert 'OK' in result.stdout
