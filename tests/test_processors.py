@@ -413,6 +413,22 @@ def test_gin_string_builds_solo_instrument_group(clean_gin):
     golden.assert_output_close(mine[spec['name']], spec, ref)
 
 
+def test_gin_operative_config_lists_parameters_with_original_names(clean_gin):
+  """Operative configs (written by ddsp_run) record every parameter."""
+  del clean_gin
+  gin.parse_config(_SOLO_INSTRUMENT_GIN)
+  group = processors.ProcessorGroup()
+  inputs = {k: v[:, :10] for k, v in _solo_inputs(n_frames=10).items()}
+  group(inputs)
+  operative = gin.operative_config_str()
+  for line in ['Harmonic.amp_resample_method = \'window\'',
+               'Harmonic.use_angular_cumsum = False',
+               'FilteredNoise.initial_bias = -5.0',
+               'Reverb.add_dry = True',
+               'run_dag.verbose = False']:
+    assert line in operative, line
+
+
 def test_gin_register_bindings_do_not_apply_to_direct_calls(clean_gin):
   del clean_gin
   gin.parse_config('Harmonic.n_samples = 123\nReverb.reverb_length = 7')
