@@ -9,7 +9,8 @@
 #   6. a wav and spectrogram PNGs in the output folder.
 #
 #   bash scripts/demo.sh [OUTPUT_DIR]        (default: demo_output/)
-# Environment: DEMO_STEPS (training steps, default 300), DEMO_CREPE (tiny).
+# Environment: DEMO_STEPS (training steps, default 300), DEMO_CREPE (tiny),
+# DEMO_SKIP_INSTALL=1 to use an existing .venv as is.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 OUT="$(mkdir -p "${1:-$ROOT/demo_output}" && cd "${1:-$ROOT/demo_output}" && pwd)"
@@ -17,7 +18,11 @@ STEPS="${DEMO_STEPS:-300}"
 CREPE="${DEMO_CREPE:-tiny}"
 START=$(date +%s)
 
-source "$ROOT/scripts/venv.sh"
+if [ "${DEMO_SKIP_INSTALL:-0}" = "1" ]; then
+  export PATH="$ROOT/.venv/bin:$PATH" TF_CPP_MIN_LOG_LEVEL=2
+else
+  source "$ROOT/scripts/venv.sh"
+fi
 cd "$ROOT"
 stamp() { echo "[demo $(( $(date +%s) - START )) s] $*"; }
 
@@ -25,13 +30,16 @@ DATA="$OUT/data"
 MODEL="$OUT/model"
 mkdir -p "$DATA"
 
-stamp "1/5 preparing the dataset from examples/audio/violin_*.flac"
-ddsp_prepare_tfrecord \
-  --input_audio_filepatterns="$ROOT/examples/audio/violin_*.flac" \
-  --output_tfrecord_path="$DATA/train.tfrecord" \
-  --num_shards=1 \
-  --crepe_model="$CREPE" \
-  --alsologtostderr 2>&1 | grep -v "^I0000\|^W0000\|oneDNN\|cuda" || true
+if ls "$DATA"/train.tfrecord* > /dev/null 2>&1; then
+  stamp "1/5 reusing the dataset in $DATA"
+else
+  stamp "1/5 preparing the dataset from examples/audio/violin_*.flac"
+  ddsp_prepare_tfrecord \
+    --input_audio_filepatterns="$ROOT/examples/audio/violin_*.flac" \
+    --output_tfrecord_path="$DATA/train.tfrecord" \
+    --num_shards=1 \
+    --crepe_model="$CREPE" 2>&1 | grep -E "summary|Error|error" || true
+fi
 ls "$DATA"/train.tfrecord* > /dev/null
 
 stamp "2/5 training $STEPS steps (models/solo_instrument.gin, small decoder)"
@@ -49,7 +57,7 @@ ddsp_run \
   --gin_param="train_util.train.steps_per_save=$STEPS" \
   --gin_param="train_util.train.steps_per_summary=50" \
   --gin_param="trainers.Trainer.checkpoints_to_keep=1" \
-  2>&1 | grep -E "step: *[0-9]*[05]0\b|step: *1\b|Error|error" || true
+  2>&1 | grep -E "step: *([0-9]*[05]0|1)\b|Error" || true
 ls "$MODEL"/ckpt-*.index > /dev/null
 
 stamp "3/5 dataset statistics"

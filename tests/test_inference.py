@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-import ddsp.training
+from ddsp.training import ddsp_run
 from ddsp.training import inference
 from ddsp.training import models
 
@@ -86,9 +86,8 @@ def vst_run(tmp_path_factory):
   run = str(tmp_path_factory.mktemp('vst_run'))
   gin.clear_config()
   with gin.unlock_config():
-    gin.parse_config_file(os.path.join(
-        os.path.dirname(ddsp.training.__file__), 'gin', 'models', 'vst',
-        'vst.gin'))
+    gin.parse_config_file(os.path.join(ddsp_run.GIN_PATH, 'models', 'vst',
+                                       'vst.gin'))
   model = models.get_model()
   batch = {'audio': tf.zeros([1, 64000]), 'f0_hz': tf.zeros([1, 201]),
            'f0_confidence': tf.zeros([1, 201]),

@@ -53,6 +53,20 @@ def _no_reverb_dag():
           "]")
 
 
+def _flatten_outputs(outputs, prefix=''):
+  """Nested dict of tensors -> flat dict, names joined with '__'."""
+  flat = {}
+  for key, value in outputs.items():
+    name = f'{prefix}{key}'
+    if isinstance(value, dict):
+      if key == 'inputs':
+        continue  # Echo of the top-level inputs.
+      flat.update(_flatten_outputs(value, name + '__'))
+    elif isinstance(value, tf.Tensor):
+      flat[name] = value
+  return flat
+
+
 @gin.configurable
 class AutoencoderInference(models.Autoencoder):
   """Autoencoder restored from a checkpoint, resized to `length_seconds`."""
@@ -101,8 +115,21 @@ class AutoencoderInference(models.Autoencoder):
         gin.parse_config(_no_reverb_dag())
 
   def save_model(self, save_dir):
-    """Saves a SavedModel (Keras format) to `save_dir`."""
-    self.save(save_dir)
+    """Saves a SavedModel (Keras format) to `save_dir`.
+
+    The `serving_default` signature takes `f0_hz` and the loudness (or
+    power) `[n_frames]` and returns every output tensor, nested names joined
+    with '__' (e.g. `harmonic__controls__amplitudes`, `audio_synth`).
+    """
+    specs = {'f0_hz': tf.TensorSpec([self.n_frames], tf.float32, 'f0_hz'),
+             self.db_key: tf.TensorSpec([self.n_frames], tf.float32,
+                                        self.db_key)}
+
+    @tf.function(input_signature=[specs])
+    def serving(inputs):
+      return _flatten_outputs(self(inputs))
+
+    self.save(save_dir, signatures={'serving_default': serving})
 
   @property
   def db_key(self):
