@@ -61,7 +61,9 @@ def _check_batch(**named_inputs):
       sizes[name] = shape[0]
   if len(set(sizes.values())) > 1:
     listing = ', '.join(f'{k}: {v}' for k, v in sizes.items())
-    raise ValueError(f'Mismatched batch sizes (axis 0): {listing}.')
+    raise ValueError(
+        f'Mismatched batch sizes (axis 0): {listing}; batch sizes must be '
+        'the same (or 1).')
 
 
 def _check_window_upsampling(n_frames, n_samples, name, method='window'):
@@ -73,12 +75,17 @@ def _check_window_upsampling(n_frames, n_samples, name, method='window'):
   """
   if n_frames is None or n_samples is None:
     return
-  if n_frames < 1 or n_frames + 1 >= n_samples or n_samples % n_frames:
+  if n_frames < 1 or n_frames + 1 >= n_samples:
     raise ValueError(
-        f'{name} has {n_frames} frames, but amplitude resampling with '
-        f"method '{method}' needs n_samples ({n_samples}) to be a multiple of "
-        'the number of frames and larger than it. Use n_samples = k * '
-        f'{n_frames} or another resample method.')
+        f'{name} has {n_frames} frames: upsample with windows (amplitude '
+        f"resampling method '{method}') cannot be used for downsampling to "
+        f'n_samples={n_samples}; more input frames than output timesteps.')
+  if n_samples % n_frames:
+    raise ValueError(
+        f'{name} has {n_frames} frames, but amplitude resampling with method '
+        f"'{method}' needs n_samples ({n_samples}) to be a multiple of the "
+        'number of frames: for upsampling, the number of timesteps must be '
+        'divisible by the number of input frames.')
 
 
 def _check_frames_fit(n_frames, n_samples, name):
@@ -93,9 +100,10 @@ def _check_frames_fit(n_frames, n_samples, name):
   if -(-n_samples // frame_size) != n_frames:
     raise ValueError(
         f'{name} has {n_frames} frames, which cannot evenly split '
-        f'{n_samples} audio samples (frames of {frame_size} samples give '
-        f'{-(-n_samples // frame_size)} frames). Use a number of frames that '
-        'divides the number of samples.')
+        f'{n_samples} audio samples: number of audio frames '
+        f'({-(-n_samples // frame_size)}, hop {frame_size}) and impulse '
+        f'response frames ({n_frames}) do not match. Use a number of frames '
+        'that divides the number of samples.')
 
 
 def _check_frequencies(frequencies, name):
