@@ -245,10 +245,10 @@ class FFTCrepe(tf.Module):
     Y[f] = Z[f] @ W_rev[f],   (W_rev = FFT of the time-reversed kernel),
   and the valid outputs are samples K-1 .. Lz-1 of the inverse FFT (circular
   aliasing only touches the discarded first K-1 samples when n_fft >= Lz).
-  conv1 (kernel 512, stride 4) is first rewritten as a stride-1 kernel-128
-  correlation over the 4 polyphase components of the padded frame:
-    sum_k x[4p + k] w[k] = sum_{r<4} sum_m x[4(p + m) + r] w[4m + r].
-  Activations are kept channels-first `[batch, channels, time]`.
+  conv1 (one input channel, kernel 512, stride 4) is cheaper as one matmul
+  of the 256 strided 512-sample patches of each padded frame with the
+  `[512, filters]` kernel. Activations are then kept channels-first
+  `[batch, channels, time]`.
   """
 
   def __init__(self, model, name='fft_crepe'):
@@ -264,18 +264,15 @@ class FFTCrepe(tf.Module):
       pad_total = max((n_out - 1) * stride + width - length, 0)
       pad_before = pad_total // 2
       pad_after = pad_total - pad_before
-      if stride > 1:
-        # Polyphase: kernel taps k = stride * m + r -> channel r.
-        c_in, c_out = kernel.shape[1], kernel.shape[2]
-        kernel = kernel.reshape(width // stride, stride, c_in, c_out)
-        kernel = kernel.reshape(width // stride, stride * c_in, c_out)
-      taps = kernel.shape[0]
-      padded_length = (length + pad_total) // stride
-      n_fft = _fft_size(padded_length)
+      conv = dict(stride=stride, width=width, pad=(pad_before, pad_after))
+      if i == 1:
+        conv['kernel'] = tf.constant(kernel[:, 0, :])  # [width, c_out]
+      else:
+        n_fft = _fft_size(length + pad_total)
+        conv.update(taps=width, n_fft=n_fft,
+                    spectrum=tf.constant(_kernel_spectrum(kernel, n_fft)))
       self._convs.append(dict(
-          stride=stride, pad=(pad_before, pad_after), taps=taps,
-          n_fft=n_fft, n_out=n_out,
-          spectrum=tf.constant(_kernel_spectrum(kernel, n_fft)),
+          conv,
           bias=tf.constant(bias[:, None]),
           # BN: y = (x - mean) / sqrt(var + eps) * gamma + beta = x * a + c.
           scale=tf.constant(_bn_scale(gamma, var, eps)[:, None]),
@@ -287,23 +284,26 @@ class FFTCrepe(tf.Module):
 
   def __call__(self, frames):
     """Activations `[batch, 360]` of normalised frames `[batch, 1024]`."""
-    x = frames[:, tf.newaxis, :]  # [batch, 1, time]
-    for conv in self._convs:
+    x = self._first_block(frames, self._convs[0])
+    for conv in self._convs[1:]:
       x = self._conv_block(x, conv)
     x = tf.transpose(x, [0, 2, 1])  # 'transpose' + 'flatten': time-major.
     x = tf.reshape(x, [-1, x.shape[1] * x.shape[2]])
     return tf.sigmoid(tf.matmul(x, self._dense_kernel) + self._dense_bias)
 
+  def _first_block(self, frames, conv):
+    """conv1 as patches @ kernel, ReLU, BN, maxpool -> `[b, c, time]`."""
+    x = tf.pad(frames, [[0, 0], list(conv['pad'])])
+    patches = tf.signal.frame(x, conv['width'], conv['stride'])  # [b, t, w]
+    y = tf.nn.relu(tf.matmul(patches, conv['kernel']) + conv['bias'][:, 0])
+    y = y * conv['scale'][:, 0] + conv['shift'][:, 0]  # [b, time, c]
+    n_pool = y.shape[1] // 2
+    y = tf.reshape(y[:, :2 * n_pool], [-1, n_pool, 2, y.shape[-1]])
+    return tf.transpose(tf.reduce_max(y, axis=2), [0, 2, 1])
+
   def _conv_block(self, x, conv):
     """conv -> ReLU -> BN -> maxpool(2) on `[batch, channels, time]`."""
     x = tf.pad(x, [[0, 0], [0, 0], list(conv['pad'])])
-    stride = conv['stride']
-    if stride > 1:
-      # [b, c, stride * n] -> [b, c * ... ] phases as channels (r major).
-      n = x.shape[-1] // stride
-      x = tf.reshape(x[..., :n * stride], [-1, x.shape[1], n, stride])
-      x = tf.reshape(tf.transpose(x, [0, 3, 1, 2]), [-1, stride * x.shape[1],
-                                                     n])
     y = _fft_correlate_valid(x, conv['spectrum'], conv['taps'], conv['n_fft'])
     y = tf.nn.relu(y + conv['bias'])
     y = y * conv['scale'] + conv['shift']
