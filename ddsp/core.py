@@ -644,8 +644,15 @@ def upsample_with_windows(inputs: tf.Tensor,
   left = inputs[:, :-1, tf.newaxis, :] * fade_out
   right = inputs[:, 1:, tf.newaxis, :] * fade_in
   outputs = left + right
-  batch_size = inputs.shape[0] if inputs.shape[0] is not None else -1
-  return tf.reshape(outputs, [batch_size, n_timesteps, inputs.shape[2]])
+  batch_size, _, n_channels = _static_or_dynamic_shape(inputs)
+  return tf.reshape(outputs, [batch_size, n_timesteps, n_channels])
+
+
+def _static_or_dynamic_shape(x):
+  """Shape list with static sizes where known, scalar tensors elsewhere."""
+  dynamic = tf.shape(x)
+  return [d if d is not None else dynamic[i]
+          for i, d in enumerate(x.shape.as_list())]
 
 
 def center_crop(audio, frame_size):
@@ -693,9 +700,10 @@ def remove_above_nyquist(frequency_envelopes: tf.Tensor,
   """
   frequency_envelopes = tf_float32(frequency_envelopes)
   amplitude_envelopes = tf_float32(amplitude_envelopes)
+  # A scalar 0.0 broadcasts in the select (no zeros tensor to fill).
   return tf.where(
       tf.greater_equal(frequency_envelopes, sample_rate / 2.0),
-      tf.zeros_like(amplitude_envelopes), amplitude_envelopes)
+      0.0, amplitude_envelopes)
 
 
 def normalize_harmonics(harmonic_distribution, f0_hz=None, sample_rate=None):
@@ -916,11 +924,9 @@ def angular_cumsum(angular_frequency, chunk_size=1000):
     Phase in [0, 2pi), same shape as the input.
   """
   angular_frequency = tf_float32(angular_frequency)
-  shape = angular_frequency.shape.as_list()
-  n_batch, n_time = shape[0], shape[1]
-  channel_shape = shape[2:]
-  if n_batch is None:
-    n_batch = -1
+  shape = _static_or_dynamic_shape(angular_frequency)
+  n_batch, channel_shape = shape[0], shape[2:]
+  n_time = int(angular_frequency.shape[1])  # static time axis required
 
   # Zero-pad the time axis to a multiple of the chunk size.
   remainder = n_time % chunk_size
@@ -1385,7 +1391,8 @@ def fft_convolve(audio: tf.Tensor,
 
   # A single IR is shared by the whole batch (broadcast in the product).
   broadcast_ir = batch_size_ir == 1
-  if not broadcast_ir and batch_size != batch_size_ir:
+  known = batch_size is not None and batch_size_ir is not None
+  if known and not broadcast_ir and batch_size != batch_size_ir:
     raise ValueError(f'Batch size of audio ({batch_size}) and impulse '
                      f'response ({batch_size_ir}) must be the same.')
 

@@ -614,3 +614,15 @@ def test_fft_convolve_and_frequency_filter_compile_with_xla():
 
 def test_core_is_importable_from_package():
   assert ddsp.core.DB_RANGE == 80.0
+
+
+def test_unknown_batch_and_channels_in_tf_function():
+  conv = tf.function(core.fft_convolve, input_signature=[
+      tf.TensorSpec([None, 1000]), tf.TensorSpec([1, 100])])
+  assert conv(tf.ones([3, 1000]), tf.ones([1, 100])).shape == (3, 1000)
+  window = tf.function(lambda x: core.resample(x, 400, 'window'),
+                       input_signature=[tf.TensorSpec([None, 50, None])])
+  assert window(tf.ones([2, 50, 3])).shape == (2, 400, 3)
+  phase = tf.function(core.angular_cumsum,
+                      input_signature=[tf.TensorSpec([None, 2500, None])])
+  assert phase(tf.ones([2, 2500, 3])).shape == (2, 2500, 3)
