@@ -103,15 +103,20 @@ def fixed_noise(batch_size):
 
 
 def time_call(fn, args, repeats):
-  """(median, min) seconds of fn(*args) after one warm-up call."""
+  """Median wall and CPU seconds of fn(*args) after one warm-up call.
+
+  CPU time (all threads of this process) is less sensitive than wall time
+  to other processes competing for the cores of a shared machine.
+  """
   result = fn(*args)
   _block(result)
-  times = []
+  walls, cpus = [], []
   for _ in range(repeats):
-    start = time.perf_counter()
+    start_wall, start_cpu = time.perf_counter(), time.process_time()
     _block(fn(*args))
-    times.append(time.perf_counter() - start)
-  return float(np.median(times)), float(np.min(times))
+    walls.append(time.perf_counter() - start_wall)
+    cpus.append(time.process_time() - start_cpu)
+  return float(np.median(walls)), float(np.median(cpus))
 
 
 def _block(result):
@@ -121,11 +126,11 @@ def _block(result):
 
 
 def _report(label, batch_size, seconds):
-  median, best = seconds
-  per_audio_second = median / (batch_size * AUDIO_SECONDS)
-  print(f'  {label:<34s} batch {batch_size:>2d}: {median:8.3f} s/call '
-        f'(min {best:.3f}) = {per_audio_second:.4f} s per audio-second',
-        flush=True)
+  wall, cpu = seconds
+  audio_seconds = batch_size * AUDIO_SECONDS
+  print(f'  {label:<30s} batch {batch_size:>2d}: wall {wall:7.3f} s/call = '
+        f'{wall / audio_seconds:.4f} s per audio-second; CPU '
+        f'{cpu / audio_seconds:.4f} s per audio-second', flush=True)
 
 
 def _max_abs_diff(a, b):
