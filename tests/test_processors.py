@@ -487,3 +487,18 @@ def test_processor_group_under_distribution_strategy():
   assert out.shape == (2, 8000)
   assert np.all(np.isfinite(out))
   assert group.reverb.trainable_variables[0].shape == (500,)
+
+
+def test_processor_group_with_unknown_batch_size():
+  """Datasets without drop_remainder give a None batch dimension."""
+  group = _solo_group(reverb_length=500)
+  specs = {
+      'amps': tf.TensorSpec([None, 50, 1]),
+      'harmonic_distribution': tf.TensorSpec([None, 50, 20]),
+      'f0_hz': tf.TensorSpec([None, 50, 1]),
+      'noise_magnitudes': tf.TensorSpec([None, 50, 65]),
+  }
+  fn = tf.function(group, input_signature=[specs])
+  out = fn({k: tf.constant(v) for k, v in _solo_inputs(batch=3).items()})
+  assert out.shape == (3, 8000)
+  assert np.all(np.isfinite(out))
