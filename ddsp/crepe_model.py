@@ -344,12 +344,15 @@ def _kernel_spectrum(kernel, n_fft):
     float32 `[n_fft // 2 + 1, 2 * c_in, 2 * c_out]` = [[Re, Im], [-Im, Re]]
     so that [Re Z, Im Z] @ it = [Re(Z W), Im(Z W)].
   """
-  reversed_kernel = kernel[::-1].astype(np.float64)
+  _, c_in, c_out = kernel.shape
+  reversed_kernel = np.ascontiguousarray(kernel[::-1], dtype=np.float32)
   spectrum = np.fft.rfft(reversed_kernel, n=n_fft, axis=0)  # [f, c_in, c_out]
-  real, imag = spectrum.real, spectrum.imag
-  top = np.concatenate([real, imag], axis=2)
-  bottom = np.concatenate([-imag, real], axis=2)
-  return np.concatenate([top, bottom], axis=1).astype(np.float32)
+  blocks = np.empty((spectrum.shape[0], 2 * c_in, 2 * c_out), np.float32)
+  blocks[:, :c_in, :c_out] = spectrum.real
+  blocks[:, :c_in, c_out:] = spectrum.imag
+  blocks[:, c_in:, :c_out] = -spectrum.imag
+  blocks[:, c_in:, c_out:] = spectrum.real
+  return blocks
 
 
 def _fft_correlate_valid(z, spectrum, taps, n_fft):

@@ -154,7 +154,8 @@ def test_compute_f0_reuses_model_and_compiled_function():
   assert fn.experimental_get_tracing_count() == 1
 
 
-@pytest.mark.parametrize('capacity', ['tiny', 'full'])
+@pytest.mark.parametrize('capacity', [
+    'tiny', pytest.param('full', marks=pytest.mark.slow)])
 def test_fft_inference_matches_keras_model(capacity):
   rng = np.random.RandomState(1)
   t = np.arange(16000) / 16000
