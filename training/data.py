@@ -226,8 +226,9 @@ class TFRecordProvider(DataProvider):
     """
     super().__init__(sample_rate, frame_rate)
     self._file_pattern = file_pattern or self.default_file_pattern
-    self._audio_length = example_secs * sample_rate
-    self._audio_16k_length = example_secs * 16000
+    # Rounded so fractional example lengths (e.g. 0.5 s) give int shapes.
+    self._audio_length = int(round(example_secs * sample_rate))
+    self._audio_16k_length = int(round(example_secs * 16000))
     self._feature_length = self.get_feature_length(centered)
 
   def get_feature_length(self, centered):
