@@ -219,7 +219,7 @@ class _PlanFileFn(beam.DoFn):
   def process(self, path):
     try:
       with audio_io.AudioSource(path) as source:
-        source.scan()
+        peak = source.scan()
         n_frames, rate = source.n_frames, source.sample_rate
     except audio_io.AudioFileError as e:
       yield self._skip(path, str(e))
@@ -243,8 +243,11 @@ class _PlanFileFn(beam.DoFn):
     _counter('files-ok').inc()
     _counter('audio-ms').inc(int(round(1000.0 * n_frames / rate)))
     if n_chunks == 0:
-      logging.warning('%s has no samples at %d Hz: no examples.', path,
-                      self._sample_rate)
+      yield self._note(path, f'no samples at {self._sample_rate} Hz: '
+                       'no examples')
+    elif peak == 0.0:
+      yield self._note(path, 'silent (all samples are 0): kept, f0 '
+                       'confidence will be low and loudness -80 dB')
     for i in range(n_chunks):
       yield {'path': path, 'index': i, 'n_chunks': n_chunks,
              'start': i * size, 'stop': (i + 1) * size,
@@ -253,7 +256,6 @@ class _PlanFileFn(beam.DoFn):
                         CREPE_SAMPLE_RATE,
              'key': _stable_key(f'{path}#{i}')}
 
-
   @staticmethod
   def _skip(path, reason):
     """Counts a bad file; the reason is logged once by the launcher."""
@@ -261,22 +263,36 @@ class _PlanFileFn(beam.DoFn):
     _counter('files-skipped').inc()
     return beam.pvalue.TaggedOutput(SKIPPED_TAG, (path, reason))
 
+  @staticmethod
+  def _note(path, text):
+    """A remark on a file that is kept (logged once by the launcher)."""
+    return beam.pvalue.TaggedOutput(SKIPPED_TAG, (path, text, 'kept'))
+
 
 def _write_skip_report(skipped, report_path):
-  """Writes [(path, reason)] of the skipped files as JSON."""
+  """Writes [(path, reason[, 'kept'])] of the skipped files as JSON."""
   with tf.io.gfile.GFile(report_path, 'w') as f:
     f.write(json.dumps(sorted(skipped)))
 
 
 def _log_skip_report(report_path):
-  """Logs one line per skipped file (in the launching process)."""
+  """Logs one line per skipped file (in the launching process).
+
+  Returns:
+    [(path, reason)] of the skipped files.
+  """
   if not tf.io.gfile.exists(report_path):
     return []
   with tf.io.gfile.GFile(report_path) as f:
-    skipped = json.loads(f.read())
+    entries = json.loads(f.read())
   tf.io.gfile.remove(report_path)
-  for path, reason in skipped:
-    logging.error('Skipped %s: %s', path, reason)
+  skipped = []
+  for entry in entries:
+    if len(entry) > 2:
+      logging.warning('Note on %s: %s', entry[0], entry[1])
+    else:
+      logging.error('Skipped %s: %s', entry[0], entry[1])
+      skipped.append(tuple(entry))
   return skipped
 
 
@@ -411,6 +427,27 @@ class _WriteTempShardsFn(beam.DoFn):
     self._writers = {}
 
 
+class _ProcessAndWriteFn(_WriteTempShardsFn):
+  """_ProcessChunkFn and _WriteTempShardsFn in one step.
+
+  Examples go straight from the features to the temp shard files, so they
+  never form a PCollection that a runner might materialise (Beam's
+  FnApiRunner does not always fuse the two steps, which made memory grow
+  with the input length).
+  """
+
+  def __init__(self, process_fn, temp_dir, num_shards):
+    super().__init__(temp_dir, num_shards)
+    self._process_fn = process_fn
+
+  def setup(self):
+    self._process_fn.setup()
+
+  def process(self, task, totals=(0, 0, 0.0)):  # pytype: disable=signature-mismatch
+    for example in self._process_fn.process(task, totals):
+      super().process(example)
+
+
 def _copy_into(dest, sources):
   """Concatenates TFRecord files (records are self-delimiting)."""
   with tf.io.gfile.GFile(dest, 'wb') as out:
@@ -453,10 +490,23 @@ def _finalize_shards(temp_files, prefix, num_shards, temp_dir):
 class WriteShardedTFRecords(beam.PTransform):
   """Writes example dicts to `<prefix>-SSSSS-of-NNNNN` TFRecord files."""
 
-  def __init__(self, prefix, num_shards=None, temp_root=None):
+  def __init__(self, prefix, num_shards=None, temp_root=None,
+               write_fn=None, **side_inputs):
+    """Constructor.
+
+    Args:
+      prefix: output path prefix.
+      num_shards: number of output files (None: one per writer bundle).
+      temp_root: folder for the temporary files (default: prefix's folder).
+      write_fn: optional `fn(temp_dir, num_shards) -> DoFn` writing the
+        temp files (default `_WriteTempShardsFn`, input = example dicts).
+      **side_inputs: side inputs passed to the write DoFn.
+    """
     super().__init__()
     self._prefix = prefix
     self._num_shards = num_shards
+    self._write_fn = write_fn or _WriteTempShardsFn
+    self._side_inputs = side_inputs
     self._temp_dir = os.path.join(
         temp_root or os.path.dirname(prefix) or '.',
         f'.temp-{os.path.basename(prefix)}-{uuid.uuid4().hex}')
@@ -466,7 +516,8 @@ class WriteShardedTFRecords(beam.PTransform):
     tf.io.gfile.makedirs(temp_dir)
     return (pcoll
             | 'WriteTemp' >> beam.ParDo(
-                _WriteTempShardsFn(temp_dir, self._num_shards))
+                self._write_fn(temp_dir, self._num_shards),
+                **self._side_inputs)
             | 'Collect' >> beam.combiners.ToList()
             | 'Finalize' >> beam.Map(_finalize_shards, self._prefix,
                                      self._num_shards, temp_dir))
@@ -611,10 +662,10 @@ def prepare_tfrecord(input_audio_paths,
     def postprocess(split_tasks, output_path, suffix):
       return (split_tasks
               | f'Reshuffle{suffix}' >> beam.Reshuffle()
-              | f'ProcessChunks{suffix}' >> beam.ParDo(process_fn,
-                                                       totals=totals)
-              | f'Write{suffix}' >> WriteShardedTFRecords(
-                  output_path, num_shards, temp_root))
+              | f'ProcessAndWrite{suffix}' >> WriteShardedTFRecords(
+                  output_path, num_shards, temp_root,
+                  write_fn=lambda d, n: _ProcessAndWriteFn(process_fn, d, n),
+                  totals=totals))
 
     if eval_split_fraction:
       eval_keys = beam.pvalue.AsSingleton(

@@ -228,16 +228,38 @@ def test_more_shards_than_examples_writes_empty_shards(wav_22k, tmp_path):
   assert not [p for p in os.listdir(tmp_path) if p.startswith('.')]
 
 
-def test_bad_files_are_skipped_and_good_ones_written(wav_22k, tmp_path):
-  bad = [os.path.join(BAD_DIR, n) for n in (
-      'empty_0_bytes.wav', 'not_audio_text.wav',
-      'truncated_header_4s_data_1p5s.wav', 'nan_samples_float32.wav')]
+def test_bad_files_are_skipped_and_good_ones_written(wav_22k, tmp_path,
+                                                    caplog):
+  names = ('empty_0_bytes.wav', 'not_audio_text.wav',
+           'truncated_header_4s_data_1p5s.wav', 'nan_samples_float32.wav')
+  bad = [os.path.join(BAD_DIR, n) for n in names]
+  silent = os.path.join(BAD_DIR, 'silence_10s.wav')
   out = str(tmp_path / 'o.tfrecord')
-  summary = _run(bad + [wav_22k], out, num_shards=1, frame_rate=None,
+  caplog.set_level('INFO')
+  summary = _run(bad + [wav_22k, silent], out, num_shards=1, frame_rate=None,
                  example_secs=0.2, hop_secs=0.1, chunk_secs=0.3)
-  assert summary['files_ok'] == 1
+  assert summary['files_ok'] == 2
   assert summary['files_skipped'] == 4
-  assert summary['examples'] == len(read_examples(out + '*')) == 4
+  # 0.5 s -> 2 chunks of 0.3 s, 10 s -> 34 chunks; 2 windows per chunk.
+  assert summary['examples'] == len(read_examples(out + '*')) == 72
+  for name in names:
+    lines = [r.getMessage() for r in caplog.records if name in r.getMessage()]
+    assert len(lines) == 1 and lines[0].startswith('Skipped'), lines
+  notes = [r.getMessage() for r in caplog.records
+           if 'silence_10s' in r.getMessage()]
+  assert len(notes) == 1 and 'silent' in notes[0]
+  assert '2 files ok, 4 files skipped, 72 examples' in caplog.text
+
+
+def test_progress_logs_counts_and_eta(caplog):
+  caplog.set_level('INFO')
+  progress = lib._Progress(n_workers=2, interval=0.0)
+  progress.update({'seconds': 20.0, 'index': 0, 'n_chunks': 1}, (3, 2, 60.0))
+  progress.update({'seconds': 20.0, 'index': 0, 'n_chunks': 2}, (3, 2, 60.0))
+  message = caplog.records[-1].getMessage()
+  assert '2 chunks, 1 files finished' in message
+  assert 'pipeline total: 3 chunks in 2 files' in message
+  assert 'ETA' in message
 
 
 def test_unwritable_output_raises_oserror(wav_22k, tmp_path):
