@@ -9,12 +9,12 @@
 #   6. a wav and spectrogram PNGs in the output folder.
 #
 #   bash scripts/demo.sh [OUTPUT_DIR]        (default: demo_output/)
-# Environment: DEMO_STEPS (training steps, default 300), DEMO_CREPE (tiny),
+# Environment: DEMO_STEPS (training steps, default 100), DEMO_CREPE (tiny),
 # DEMO_SKIP_INSTALL=1 to use an existing .venv as is.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 OUT="$(mkdir -p "${1:-$ROOT/demo_output}" && cd "${1:-$ROOT/demo_output}" && pwd)"
-STEPS="${DEMO_STEPS:-300}"
+STEPS="${DEMO_STEPS:-100}"
 CREPE="${DEMO_CREPE:-tiny}"
 START=$(date +%s)
 
