@@ -884,10 +884,15 @@ _XLA_SCAN_MIN_SIZE = 2**18
 
 
 def _use_xla_scan(x):
-  """Whether to run the XLA scan: CPU only, large 3-D float32 tensors.
+  """Whether to run the XLA scan: eager, CPU only, large 3-D float32 tensors.
 
+  Inside a tf.function the traced graph keeps `tf.cumsum` (same numbers):
+  a compiled while loop fed by graph constants can crash TF when the runtime
+  tries to fold it, and exported SavedModels / TFLite stay free of XLA calls.
   On GPU, TF's cumsum kernel already scans in parallel.
   """
+  if not tf.executing_eagerly():
+    return False
   if len(x.shape) != 3 or x.dtype != tf.float32:
     return False
   time_and_channels = x.shape[1:].as_list()

@@ -626,3 +626,44 @@ def test_unknown_batch_and_channels_in_tf_function():
   phase = tf.function(core.angular_cumsum,
                       input_signature=[tf.TensorSpec([None, 2500, None])])
   assert phase(tf.ones([2, 2500, 3])).shape == (2, 2500, 3)
+
+
+def test_traced_graphs_use_plain_cumsum():
+  """The XLA scan is an eager-only speed-up; graphs keep tf.cumsum."""
+  seen = []
+
+  @tf.function
+  def trace(x):
+    seen.append(core._use_xla_scan(x))
+    return core._cumsum_time(x)
+
+  x = tf.random.uniform([1, 2**16, 8])
+  np.testing.assert_array_equal(trace(x), tf.cumsum(x, axis=1))
+  assert seen == [False]
+
+
+_CAPTURED_CONSTANTS_SCRIPT = """
+import numpy as np
+import tensorflow as tf
+from ddsp import core
+rng = np.random.RandomState(0)
+f0 = rng.uniform(100, 800, (2, 50, 1)).astype(np.float32)
+amps = rng.uniform(0, 1, (2, 50, 1)).astype(np.float32)
+hd = rng.uniform(0, 1, (2, 50, 30)).astype(np.float32)
+synth = lambda: core.harmonic_synthesis(f0, amps, harmonic_distribution=hd,
+                                        n_samples=16000)
+graph = tf.function(synth)()
+assert np.abs(graph.numpy() - synth().numpy()).max() < 0.1
+print('OK')
+"""
+
+
+@pytest.mark.slow
+def test_tf_function_with_captured_constant_inputs_does_not_crash():
+  import subprocess  # pylint: disable=g-import-not-at-top
+  import sys  # pylint: disable=g-import-not-at-top
+  result = subprocess.run([sys.executable, '-c', _CAPTURED_CONSTANTS_SCRIPT],
+                          capture_output=True, text=True, timeout=600,
+                          check=False)
+  assert result.returncode == 0, result.stderr[-2000:]
+  assert 'OK' in result.stdout
