@@ -389,7 +389,7 @@ def frame_audio(audio, hop_size):
   Returns:
     float32 array `[n_frames, 1024]`.
   """
-  audio = np.asarray(audio, dtype=np.float32)
+  audio = np.ascontiguousarray(audio, dtype=np.float32)
   if audio.ndim != 1:
     raise ValueError(f'audio must be 1-D, got shape {audio.shape}.')
   if audio.shape[0] < _FRAME_SIZE:

@@ -310,3 +310,10 @@ def test_compute_f0_rejects_audio_shorter_than_a_frame_with_valid_padding():
   with pytest.raises(ValueError, match='at least one full frame'):
     crepe_model.compute_f0(np.zeros(500, np.float32), 250, padding='valid',
                            model_capacity='tiny')
+
+
+def test_frame_audio_accepts_strided_views():
+  stereo = np.random.RandomState(6).randn(3000, 2).astype(np.float32)
+  np.testing.assert_array_equal(crepe_model.frame_audio(stereo[:, 0], 100),
+                                crepe_model.frame_audio(
+                                    stereo[:, 0].copy(), 100))
