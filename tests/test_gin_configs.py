@@ -5,6 +5,7 @@ variable shapes do not depend on the audio length). The original's
 autoencoder test (full 4 s examples, output audio as long as the input) runs
 under the `slow` mark.
 """
+import functools
 import glob
 import os
 
@@ -360,3 +361,70 @@ def test_full_size_autoencoder_output_matches_input_length(
   audio = model.get_audio_from_outputs(outputs)
   assert audio.shape == batch['audio'].shape
   assert isinstance(audio, tf.Tensor)
+
+
+# ----------------------------------------------------------------------------
+# update_gin_config.py (repo root): migrating old operative configs.
+# ----------------------------------------------------------------------------
+@functools.lru_cache(maxsize=None)
+def _load_update_script():
+  """Imports the script once (it defines absl flags)."""
+  import importlib.util  # pylint: disable=g-import-not-at-top
+  path = os.path.join(os.path.dirname(GIN_DIR), 'update_gin_config.py')
+  spec = importlib.util.spec_from_file_location('update_gin_config', path)
+  module = importlib.util.module_from_spec(spec)
+  spec.loader.exec_module(module)
+  return module
+
+
+OLD_CONFIG = """\
+SpectralLoss.delta_delta_freq_weight = 0.0
+SpectralLoss.delta_delta_time_weight = 0.0
+SpectralLoss.mag_weight = 1.0
+DilatedConvDecoder.resample = False
+Autoencoder.decoder = @decoders.ZRnnFcDecoder()
+ZRnnFcDecoder.rnn_channels = 512
+"""
+
+
+def test_update_gin_config_writes_an_updated_copy(tmp_path, capsys):
+  script = _load_update_script()
+  path = tmp_path / 'operative_config-0.gin'
+  path.write_text(OLD_CONFIG)
+  script.update_file(str(path))
+  updated = (tmp_path / 'updated_operative_config-0.gin').read_text()
+  assert path.read_text() == OLD_CONFIG
+  assert updated.splitlines() == [
+      'SpectralLoss.mag_weight = 1.0',
+      'Autoencoder.decoder = @decoders.RnnFcDecoder()',
+      'RnnFcDecoder.rnn_channels = 512',
+      'RnnFcDecoder.input_keys = ("f0_scaled", "ld_scaled")',
+  ]
+  assert 'delta_delta_freq_weight' in capsys.readouterr().out
+
+
+def test_update_gin_config_keeps_existing_input_keys(tmp_path):
+  script = _load_update_script()
+  path = tmp_path / 'operative_config-3.gin'
+  text = "RnnFcDecoder.input_keys = ('ld_scaled', 'f0_scaled')\n"
+  path.write_text(text)
+  script.update_file(str(path), overwrite=True)
+  assert path.read_text() == text
+
+
+def test_update_gin_config_cli_glob_and_usage(tmp_path):
+  import subprocess  # pylint: disable=g-import-not-at-top
+  import sys  # pylint: disable=g-import-not-at-top
+  (tmp_path / 'operative_config-1.gin').write_text(OLD_CONFIG)
+  (tmp_path / 'operative_config-2.gin').write_text(OLD_CONFIG)
+  script = os.path.join(os.path.dirname(GIN_DIR), 'update_gin_config.py')
+  pattern = str(tmp_path / 'operative_config-*.gin')
+  subprocess.run([sys.executable, script, pattern, '--overwrite'], check=True,
+                 capture_output=True)
+  for n in (1, 2):
+    assert 'ZRnnFcDecoder' not in (
+        tmp_path / f'operative_config-{n}.gin').read_text()
+  bad = subprocess.run([sys.executable, script, 'a', 'b'],
+                       capture_output=True, text=True)
+  assert bad.returncode != 0
+  assert 'Too many' in bad.stderr + bad.stdout
