@@ -265,10 +265,6 @@ class ResnetSinusoidalEncoder(nn.DictLayer):
     return outputs
 
 
-def _default_freq_scale_fn(x):
-  return core.frequencies_softmax(x, depth=64, hz_min=20.0, hz_max=1200.0)
-
-
 @gin.register
 class SinusoidalToHarmonicEncoder(nn.DictLayer):
   """Predicts harmonic controls (amp, distribution, f0) from sinusoids."""

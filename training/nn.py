@@ -29,6 +29,7 @@ from ddsp import core
 from ddsp import losses
 import gin
 import tensorflow as tf
+import tensorflow_probability as tfp
 import tf_keras as tfk
 
 tfkl = tfk.layers
@@ -249,7 +250,6 @@ def straight_through_softmax(logits):
     probs: softmax(logits).
   """
   probs = tf.nn.softmax(logits)
-  import tensorflow_probability as tfp  # pylint: disable=g-import-not-at-top
   sample = tfp.distributions.OneHotCategorical(
       probs=probs, dtype=tf.float32).sample()
   p = probs * sample
@@ -269,8 +269,8 @@ def straight_through_int_quantization(x):
 
 
 def _squeeze_to_2d(x):
-  """[B, T, 1] -> [B, T]."""
-  x = core.tf_float32(x) if not isinstance(x, tf.Tensor) else x
+  """[B, T, 1] -> [B, T] (float32)."""
+  x = core.tf_float32(x)
   if len(x.shape) == 3:
     x = x[:, :, 0]
   return x
