@@ -334,11 +334,8 @@ print('OK')
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason='core._cumsum_time (custom-gradient XLA scan) segfaults inside a '
-    'tf.function whose inputs are captured constants (reported to core).')
 def test_harmonic_in_tf_function_with_captured_constant_inputs():
+  """Regression: core's XLA cumsum once crashed (segfault) in this setting."""
   import subprocess  # pylint: disable=g-import-not-at-top
   import sys  # pylint: disable=g-import-not-at-top
   result = subprocess.run([sys.executable, '-c', _CAPTURED_CONSTANTS_SCRIPT],
