@@ -3,7 +3,7 @@
 * `ToyModel` / `ToyProvider`: a one-layer regression model that follows the
   `ddsp.training.models.Model` calling protocol, and an in-memory data
   provider; they make train-loop tests independent of the DDSP models.
-* `write_tiny_tfrecord` + `tiny_gin`: a short-example TFRecord in the
+* `write_tiny_tfrecord` + `tiny_gin`: a 1 s-example TFRecord in the
   original schema and a small solo-instrument-like gin config for end-to-end
   `ddsp_run` runs in a few seconds.
 """
@@ -88,9 +88,9 @@ class ToyProvider(object):
 # ---------------------------------------------------------------------------
 # Tiny real DDSP runs.
 # ---------------------------------------------------------------------------
-TINY_SECS = 0.5
-TINY_SAMPLES = 8000  # TINY_SECS at 16 kHz.
-TINY_FRAMES = 125  # TINY_SECS at 250 Hz.
+TINY_SECS = 1  # TFRecordProvider needs example_secs * rates to be integers.
+TINY_SAMPLES = 16000  # TINY_SECS at 16 kHz.
+TINY_FRAMES = 250  # TINY_SECS at 250 Hz.
 
 
 def _float_feature(values):
@@ -99,7 +99,7 @@ def _float_feature(values):
 
 
 def write_tiny_tfrecord(path, n_examples=4, seed=0):
-  """Harmonic tones in the ddsp_prepare_tfrecord schema (0.5 s examples)."""
+  """Harmonic tones in the ddsp_prepare_tfrecord schema (1 s examples)."""
   rng = np.random.RandomState(seed)
   t = np.arange(TINY_SAMPLES) / 16000.0
   with tf.io.TFRecordWriter(path) as writer:
