@@ -160,8 +160,21 @@ class Trainer(object):
   def distribute_dataset(self, dataset):
     """Splits a `tf.data.Dataset` across replicas (other inputs unchanged)."""
     if isinstance(dataset, tf.data.Dataset):
+      if self._num_workers() > 1:
+        # Shard by examples: file sharding fails when there are fewer
+        # TFRecord files than workers (e.g. a single train.tfrecord).
+        options = tf.data.Options()
+        options.experimental_distribute.auto_shard_policy = (
+            tf.data.experimental.AutoShardPolicy.DATA)
+        dataset = dataset.with_options(options)
       return self.strategy.experimental_distribute_dataset(dataset)
     return dataset
+
+  def _num_workers(self):
+    """Number of worker tasks of a multi-worker strategy (else 1)."""
+    extended = getattr(self.strategy, 'extended', None)
+    workers = getattr(extended, '_num_workers', None)
+    return int(workers) if workers else 1
 
   # ---------------------------------------------------------------------------
   # Training step.
