@@ -175,7 +175,14 @@ def diff(x, axis=-1):
   begin_back = [0] * ndim
   begin_front = [0] * ndim
   begin_front[axis] = 1
-  shape[axis] -= 1
+  # Unknown dims (e.g. batch inside tf.function) take "the rest" (-1).
+  size = [-1 if d is None else d for d in shape]
+  if shape[axis] is None:
+    size = tf.tensor_scatter_nd_update(
+        tf.constant(size), [[axis % ndim]], [tf.shape(x)[axis] - 1])
+  else:
+    size[axis] -= 1
+  shape = size
   slice_front = tf.slice(x, begin_front, shape)
   slice_back = tf.slice(x, begin_back, shape)
   return slice_front - slice_back

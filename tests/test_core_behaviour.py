@@ -107,6 +107,15 @@ def test_diff_shortens_axis_by_one(shape, axis):
                              atol=1e-6)
 
 
+@pytest.mark.parametrize('axis', [-1, 0, 1])
+def test_diff_with_unknown_dims_in_tf_function(axis):
+  x = np.random.RandomState(3).randn(3, 7, 2).astype(np.float32)
+  spec = tf.TensorSpec([None, None, 2], tf.float32)
+  traced = tf.function(lambda t: core.diff(t, axis=axis),
+                       input_signature=[spec])
+  np.testing.assert_allclose(traced(x), np.diff(x, axis=axis), atol=1e-6)
+
+
 def test_diff_bad_axis_raises():
   with pytest.raises(ValueError, match='axis'):
     core.diff(tf.zeros([2, 3]), axis=2)
