@@ -3,9 +3,8 @@
 Writes a `--short_minutes` (default 2) and a `--long_minutes` (default 30)
 16 kHz 16-bit WAV of a synthetic melody to a temp dir and runs
 `prepare_tfrecord` on each in a fresh Python process (DirectRunner, one
-worker), printing each process's peak RSS (`ru_maxrss`). Files are read
-chunk by chunk and written by a streaming writer, so both peaks should be
-within ~20%. CREPE 'tiny' by default to keep the 30-minute run short (the
+worker), printing each process's peak RSS (`ru_maxrss`) and their ratio
+(target: within 20%). Use --frame_rate 0 to measure the I/O path alone. CREPE 'tiny' by default to keep the 30-minute run short (the
 model size changes the constant part of the memory, not its growth).
 
 Usage:
