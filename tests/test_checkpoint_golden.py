@@ -250,3 +250,116 @@ def test_golden_tfrecord_reads_back_with_the_recorded_features():
                        if s['name'] == key))
       mask = (refs['f0_confidence'][row] > 0.5) if key == 'f0_hz' else None
       golden.assert_output_close(ex[key], spec, refs[key][row], mask=mask)
+
+
+# ----------------------------------------------------------------------------
+# Verified variable paths of other shipped models (training.md §13).
+# ----------------------------------------------------------------------------
+def _model_variables(tmp_path, files, bindings, batch, skip_unknown=False):
+  """{checkpoint key without suffix: shape} of a built gin model."""
+  with gin.unlock_config():
+    gin.clear_config()
+    gin.add_config_file_search_path(REPO_GIN_DIR)
+    for path in files:
+      gin.parse_config_file(path, skip_unknown=skip_unknown)
+    gin.parse_config(bindings)
+  try:
+    model = models.get_model()
+    model(batch, training=False)
+    prefix = tf.train.Checkpoint(model=model).save(str(tmp_path / 'ckpt'))
+  finally:
+    with gin.unlock_config():
+      gin.clear_config()
+  suffix = '/.ATTRIBUTES/VARIABLE_VALUE'
+  return {k[:-len(suffix)]: list(s) for k, s in tf.train.list_variables(prefix)
+          if k.startswith('model/')}
+
+
+def test_ae_model_variable_paths(tmp_path):
+  variables = _model_variables(tmp_path, ['models/ae.gin'], SHORT_BINDINGS,
+                               _solo_batch())
+  expected = {
+      'model/encoder/z_norm/scale': [1, 1, 1, 30],
+      'model/encoder/z_norm/shift': [1, 1, 1, 30],
+      'model/encoder/rnn/rnn/cell/kernel': [30, 1536],
+      'model/encoder/dense_out/kernel': [512, 16],
+      'model/decoder/input_stacks/2/layer_with_weights-0/'
+      'layer_with_weights-0/kernel': [16, 512],
+      'model/decoder/dense_out/kernel': [512, 166],
+  }
+  assert {k: variables.get(k) for k in expected} == expected
+  assert not any('reverb' in k for k in variables)
+
+
+def test_vst_model_variable_paths(tmp_path):
+  n_audio = 15 * 320
+  batch = _solo_batch(n_frames=16, n_samples=n_audio)
+  batch['audio_16k'] = batch['audio']
+  variables = _model_variables(tmp_path, ['models/vst/vst.gin'],
+                               [f'n_samples = {n_audio + 320}'], batch)
+  expected = {
+      'model/decoder/input_stacks/0/layer_with_weights-0/'
+      'layer_with_weights-0/kernel': [1, 256],
+      'model/decoder/rnn/rnn/cell/kernel': [512, 1536],
+      'model/decoder/out_stack/layer_with_weights-0/'
+      'layer_with_weights-0/kernel': [1024, 256],
+      'model/decoder/dense_out/kernel': [256, 126],
+      'model/processor_group/reverb/magnitudes': [500, 32],
+  }
+  assert {k: variables.get(k) for k in expected} == expected
+  assert not any('layer_with_weights-1/layer_with_weights-0' in k and
+                 'input_stacks' in k for k in variables)  # One Fc per stack.
+
+
+def test_midiae_model_variable_paths(tmp_path):
+  batch = _solo_batch(n_frames=16, n_samples=64000)
+  batch['note_active_velocities'] = np.zeros([1, 16, 128], np.float32)
+  variables = _model_variables(
+      tmp_path, ['models/midiae/midiae.gin'],
+      ['F0LoudnessPreprocessor.time_steps = 16',
+       'F0LoudnessPreprocessor.compute_loudness = False'], batch)
+  stack = 'model/synthcoder/dilated_conv_stack'
+  expected = {
+      'model/synthcoder/dense_out/kernel': [128, 126],
+      f'{stack}/conv_in/kernel': [3, 1, 2, 128],
+      f'{stack}/layers/17/layer_with_weights-0/kernel': [3, 1, 128, 128],
+      f'{stack}/norms/17/scale': [1, 1, 1, 128],
+      'model/midi_decoder/net/layers/19/layer_with_weights-0/kernel':
+          [3, 1, 128, 128],
+      'model/midi_decoder/norm/shift': [1, 1, 1, 128],
+      'model/midi_decoder/dense_out/kernel': [128, 127],
+      'model/processor_group/reverb/magnitudes': [500, 32],
+  }
+  assert {k: variables.get(k) for k in expected} == expected
+  assert f'{stack}/layers/18/layer_with_weights-0/kernel' not in variables
+
+
+@pytest.mark.slow
+def test_pretrain_model_variable_paths(tmp_path):
+  rng = np.random.RandomState(0)
+  batch = {'audio': rng.uniform(-.1, .1, [1, 16000]).astype(np.float32)}
+  variables = _model_variables(
+      tmp_path, ['papers/icml2020/pretrain_model.gin'],
+      ['InverseSynthesis.n_samples = 16000'], batch)
+  resnet = 'model/sinusoidal_encoder/resnet/layers'
+  expected = {
+      f'{resnet}/0/kernel': [7, 7, 1, 64],
+      f'{resnet}/2/layers/0/bottleneck/layer_with_weights-0/kernel':
+          [1, 1, 64, 32],
+      f'{resnet}/2/layers/0/bottleneck/layer_with_weights-1/'
+      'layer_with_weights-0/scale': [1, 1, 1, 32],
+      f'{resnet}/2/layers/0/bottleneck/layer_with_weights-1/'
+      'layer_with_weights-1/kernel': [3, 3, 32, 32],
+      f'{resnet}/2/layers/0/conv_proj/kernel': [1, 1, 64, 128],
+      f'{resnet}/2/layers/0/norm_input/scale': [1, 1, 1, 64],
+      f'{resnet}/2/layers/9/scale': [1, 1, 1, 512],
+      'model/sinusoidal_encoder/dense_outs/0/kernel': [8192, 6400],
+      'model/sinusoidal_encoder/dense_outs/1/kernel': [8192, 100],
+      'model/sinusoidal_encoder/dense_outs/2/kernel': [8192, 65],
+      'model/harmonic_encoder/amp_out/kernel': [256, 1],
+      'model/harmonic_encoder/hd_out/kernel': [256, 100],
+      'model/harmonic_encoder/f0_out/kernel': [256, 64],
+  }
+  assert {k: variables.get(k) for k in expected} == expected
+  assert any(k.startswith('model/harmonic_encoder/net/layer_with_weights-2/')
+             for k in variables)
