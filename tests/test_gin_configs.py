@@ -181,6 +181,14 @@ def test_urmp_scopes_select_the_split():
   assert test.default_file_pattern == '/d/all_instruments_test.tfrecord*'
 
 
+def test_nsynth_scopes_select_the_split():
+  _parse(['datasets/nsynth.gin'])
+  splits = [_build_reference(f'{fn}.data_provider')._split  # pylint: disable=protected-access
+            for fn in ('train', 'evaluate', 'sample')]
+  assert splits == ['train', 'valid', 'test']
+  assert gin.query_parameter('evaluate.num_batches') == 50
+
+
 def test_pretrain_dataset_shapes():
   _parse(['papers/icml2020/pretrain_dataset.gin'])
   provider = _build_reference('train.data_provider')
