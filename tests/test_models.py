@@ -460,3 +460,22 @@ def test_z_midi_autoencoder_runs_with_latents():
   assert outputs['z_notes'].shape == (2, N_FRAMES, 2)
   assert outputs['midi_audio'].shape == (2, 64000)
   assert 'amps_scaled' in outputs
+
+
+def test_inverse_synthesis_zipped_real_and_synthetic_batches():
+  model = _inverse_synthesis()
+  rng = np.random.RandomState(1)
+  notes = {
+      'sin_amps': rng.uniform(0, 1, [2, N_FRAMES, 3]).astype(np.float32),
+      'sin_freqs': rng.uniform(100, 1000, [2, N_FRAMES, 3]).astype(
+          np.float32),
+      'noise_magnitudes': rng.uniform(0, 1, [2, N_FRAMES, 5]).astype(
+          np.float32),
+      'harm_amp': rng.uniform(0, 1, [2, N_FRAMES, 1]).astype(np.float32),
+      'harm_dist': np.full([2, N_FRAMES, 6], 1 / 6, np.float32),
+      'f0_hz': np.full([2, N_FRAMES, 1], 200.0, np.float32),
+  }
+  real = {'audio': _batch()['audio']}
+  outputs, losses_dict = model((real, notes), return_losses=True)
+  assert outputs['sin_audio'].shape == (2, N_SAMPLES)
+  assert {'sin_spectral_loss', 'ss_harm_amp_loss'} <= set(losses_dict)
