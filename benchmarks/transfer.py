@@ -54,8 +54,9 @@ def run(ckpt, seconds, crepe_model, tmp):
   make_input(src, seconds)
   out = os.path.join(tmp, f'out_{int(seconds)}.wav')
   proc = subprocess.run([sys.executable, '-c', _CHILD, ckpt, src, out,
-                         crepe_model], capture_output=True, text=True,
-                        check=True)
+                         crepe_model], capture_output=True, text=True)
+  if proc.returncode:
+    sys.exit(f'transfer of {seconds} s failed:\n{proc.stderr[-3000:]}')
   return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
