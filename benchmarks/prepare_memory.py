@@ -3,7 +3,7 @@
 Writes a `--short_minutes` (default 2) and a `--long_minutes` (default 30)
 16 kHz 16-bit WAV of a synthetic melody to a temp dir and runs
 `prepare_tfrecord` on each in a fresh Python process (DirectRunner, one
-worker), printing each process's peak RSS (`ru_maxrss`) and their ratio
+worker), printing each process's peak RSS (VmHWM) and their ratio
 (target: within 20%). Use --frame_rate 0 to measure the I/O path alone. CREPE 'tiny' by default to keep the 30-minute run short (the
 model size changes the constant part of the memory, not its growth).
 
@@ -19,7 +19,7 @@ import tempfile
 import shutil
 
 _CHILD = r'''
-import os, resource, sys, time
+import os, sys, time
 os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
 from absl import logging
 logging.set_verbosity(logging.WARNING)
@@ -29,9 +29,20 @@ start = time.time()
 summary = prepare_tfrecord_lib.prepare_tfrecord(
     [wav], out, num_shards=int(num_shards), crepe_model=crepe_model,
     frame_rate=int(frame_rate))
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+# VmHWM: peak RSS of this process image. (ru_maxrss is not usable: Linux
+# carries it over from the parent across fork + exec.)
+with open('/proc/self/status') as f:
+  peak = [int(l.split()[1]) for l in f if l.startswith('VmHWM')][0] / 1024.0
 print(f'RESULT {peak:.1f} {time.time() - start:.1f} {summary["examples"]}')
 '''
+
+
+_WRITE = r'''
+import sys
+sys.path.insert(0, %r)
+from prepare import write_melody
+write_melody(sys.argv[1], float(sys.argv[2]))
+''' % os.path.dirname(os.path.abspath(__file__))
 
 
 def main():
@@ -43,15 +54,14 @@ def main():
   parser.add_argument('--num_shards', type=int, default=4)
   args = parser.parse_args()
 
-  sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-  from prepare import write_melody  # pylint: disable=g-import-not-at-top
-
   folder = tempfile.mkdtemp(prefix='ddsp_prepare_mem_')
   try:
     peaks = {}
     for minutes in (args.short_minutes, args.long_minutes):
       wav = os.path.join(folder, f'{minutes:g}min.wav')
-      write_melody(wav, minutes * 60.0)
+      # In a child process too: keeps this launcher small.
+      subprocess.run([sys.executable, '-c', _WRITE, wav, str(minutes * 60.0)],
+                     check=True)
       out = os.path.join(folder, f'out{minutes:g}', 'train.tfrecord')
       result = subprocess.run(
           [sys.executable, '-c', _CHILD, wav, out, args.crepe_model,
