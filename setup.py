@@ -97,6 +97,7 @@ setuptools.setup(
         'tensorflow>=2.21,<2.22',
         'tensorflow-probability>=0.25,<0.26',
         'tf-keras>=2.21,<2.22',
+        'tensorboard>=2.21,<2.22',
     ],
     extras_require={
         'test': ['pytest>=8', 'pytest-xdist', 'psutil', 'nbclient',
