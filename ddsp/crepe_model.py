@@ -542,8 +542,11 @@ def viterbi_path(observations):
   delta_0(i) = log(1/360) + log e(i, o_0);
   delta_t(i) = max_j [delta_{t-1}(j) + log P(i | j)] + log e(i, o_t),
   where e(i, o) = 0.1 [i == o] + 0.9 / 360 and P(i | j) is nonzero only for
-  |i - j| <= 11. Among equal scores the lowest predecessor j wins, as in
-  hmmlearn's traceback (argmax over i of delta_t(i) + log P(s_{t+1} | i)).
+  |i - j| <= 11. Ties are broken like hmmlearn 0.3's C++ traceback, which
+  takes `std::max` over (delta_t(i) + log P(s_{t+1} | i), i) pairs: among
+  equal scores the HIGHEST predecessor j wins (exact float64 ties do occur,
+  e.g. on long runs of one observed bin). The final state is the first
+  (lowest) argmax of delta_T (`std::max_element`).
 
   Args:
     observations: int `[n_frames]` argmax bins.
@@ -571,7 +574,8 @@ def viterbi_path(observations):
   for t in range(1, n_frames):
     padded[half:half + _N_BINS] = delta
     np.add(windows, log_in, out=scores)
-    best = np.argmax(scores, axis=1)
+    # Last maximum of each window (highest j): argmax of the reversed row.
+    best = 2 * half - np.argmax(scores[:, ::-1], axis=1)
     best_score = scores[rows, best]
     delta = best_score + miss
     delta[obs[t]] = best_score[obs[t]] + hit

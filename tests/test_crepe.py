@@ -203,7 +203,12 @@ def test_silent_frames_stay_finite():
 
 # ---------------------------------------------------------------- decoding --
 def _reference_viterbi(observations):
-  """Plain hmmlearn-style Viterbi over full 360x360 log matrices."""
+  """Plain Viterbi over full 360x360 float64 log matrices, as hmmlearn 0.3.
+
+  hmmlearn's C++ traceback keeps `std::max` of (score, i) pairs, so among
+  exactly equal scores the highest state i wins; the final state is the
+  first argmax (`std::max_element`).
+  """
   n = 360
   states = np.arange(n)
   transition = np.maximum(12 - np.abs(states[None] - states[:, None]), 0)
@@ -219,17 +224,24 @@ def _reference_viterbi(observations):
   path = np.empty(len(observations), np.int64)
   path[-1] = np.argmax(lattice[-1])
   for t in range(len(observations) - 2, -1, -1):
-    path[t] = np.argmax(lattice[t] + log_t[:, path[t + 1]])
+    scores = lattice[t] + log_t[:, path[t + 1]]
+    path[t] = n - 1 - np.argmax(scores[::-1])  # Last maximum.
   return path
 
 
 @pytest.mark.parametrize('kind', ['walk', 'jumps', 'low_edge', 'high_edge',
-                                  'constant'])
+                                  'constant', 'steps', 'wide_walk'])
 def test_viterbi_matches_full_matrix_reference(kind):
+  # 'steps' and 'wide_walk' produce exact score ties in the traceback.
   rng = np.random.RandomState(4)
   n = 200
   obs = np.clip(np.cumsum(rng.randint(-3, 4, n)) + 180, 0, 359)
-  if kind == 'jumps':
+  if kind == 'steps':
+    obs = np.repeat(np.random.RandomState(4).randint(100, 260, 10), 20)
+  elif kind == 'wide_walk':
+    steps = np.random.RandomState(4).randint(-15, 16, n)
+    obs = np.clip(np.cumsum(steps) + 180, 0, 359)
+  elif kind == 'jumps':
     jump = rng.rand(n) < 0.3
     obs[jump] = rng.randint(0, 360, jump.sum())
   elif kind == 'low_edge':

@@ -366,10 +366,6 @@ def test_golden_tfrecord_features_crepe_full(golden_full, key):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=False, reason=(
-    'compute_f0 Viterbi (ddsp/crepe_model.py, H4) decodes 2 of 5000 frames '
-    'of the golden chunk differently (t = 7.732-7.736 s: 338.4 vs 348.2 Hz) '
-    'although the confidences match to 3e-7.'))
 def test_golden_tfrecord_f0_hz_crepe_full(golden_full):
   _, mine, refs = golden_full
   confident = refs['f0_confidence'][1] > 0.5
