@@ -31,27 +31,30 @@ import tensorflow as tf
 
 FLAGS = flags.FLAGS
 
+# Flags are defined with allow_override=True: several ddsp command modules
+# share flag names (save_dir, viterbi, gin_param, ...), and importing two of
+# them in one process (tests, notebooks) must not raise DuplicateFlagError.
 flags.DEFINE_string('output_tfrecord_path', None,
                     'The prefix path to the output TFRecord. Shard numbers '
-                    'will be added to actual path(s).')
+                    'will be added to actual path(s).', allow_override=True)
 flags.DEFINE_integer('num_shards', None,
                      'The number of shards to use for the TFRecord. If None, '
-                     'this number will be determined automatically.')
+                     'this number will be determined automatically.', allow_override=True)
 flags.DEFINE_integer('num_examples', 1000000,
-                     'The total number of synthetic examples to generate.')
+                     'The total number of synthetic examples to generate.', allow_override=True)
 flags.DEFINE_integer('random_seed', 42,
-                     'Random seed to use for deterministic generation.')
+                     'Random seed to use for deterministic generation.', allow_override=True)
 flags.DEFINE_list('pipeline_options', '--runner=DirectRunner',
                   'A comma-separated list of command line arguments to be '
-                  'used as options for the Beam Pipeline.')
+                  'used as options for the Beam Pipeline.', allow_override=True)
 flags.DEFINE_multi_string('gin_search_path', [],
-                          'Additional gin file search paths.')
+                          'Additional gin file search paths.', allow_override=True)
 flags.DEFINE_multi_string('gin_file', [],
                           'List of paths to the config files. If file in '
                           'gstorage bucket specify whole gstorage path: '
-                          'gs://bucket-name/dir/in/bucket/file.gin.')
+                          'gs://bucket-name/dir/in/bucket/file.gin.', allow_override=True)
 flags.DEFINE_multi_string('gin_param', [],
-                          'Newline separated list of Gin parameter bindings.')
+                          'Newline separated list of Gin parameter bindings.', allow_override=True)
 
 
 def _gin_path():

@@ -29,56 +29,59 @@ import tensorflow as tf
 
 FLAGS = flags.FLAGS
 
+# Flags are defined with allow_override=True: several ddsp command modules
+# share flag names (save_dir, viterbi, gin_param, ...), and importing two of
+# them in one process (tests, notebooks) must not raise DuplicateFlagError.
 flags.DEFINE_list('input_audio_filepatterns', [],
-                  'List of filepatterns to glob for input audio files.')
+                  'List of filepatterns to glob for input audio files.', allow_override=True)
 flags.DEFINE_string(
     'output_tfrecord_path', None,
     'The prefix path to the output TFRecord. Shard numbers will be added to '
-    'actual path(s).')
+    'actual path(s).', allow_override=True)
 flags.DEFINE_integer(
     'num_shards', None,
     'The number of shards to use for the TFRecord. If None, this number will '
-    'be determined automatically.')
+    'be determined automatically.', allow_override=True)
 flags.DEFINE_integer('sample_rate', 16000,
-                     'The sample rate to use for the audio.')
+                     'The sample rate to use for the audio.', allow_override=True)
 flags.DEFINE_integer(
     'frame_rate', 250,
     'The frame rate to use for f0 and loudness features. If set to 0, '
-    'these features will not be computed.')
+    'these features will not be computed.', allow_override=True)
 flags.DEFINE_float(
     'example_secs', 4,
     'The length of each example in seconds. Input audio will be split to this '
     'length using a sliding window. If 0, each full piece of audio will be '
-    'used as an example.')
+    'used as an example.', allow_override=True)
 flags.DEFINE_float(
     'hop_secs', 1,
     'The hop size between example start points (in seconds), when splitting '
-    'audio into constant-length examples.')
+    'audio into constant-length examples.', allow_override=True)
 flags.DEFINE_float(
     'eval_split_fraction', 0.0,
     'Fraction of the dataset to reserve for eval split. If set to 0, no eval '
-    'split is created.')
+    'split is created.', allow_override=True)
 flags.DEFINE_float(
     'chunk_secs', 20.0,
     'Chunk size in seconds used to split the input audio files. These '
     'non-overlapping chunks are partitioned into train and eval sets if '
     'eval_split_fraction > 0. This is used to split large audio files into '
     'manageable chunks for better parallelization and to enable '
-    'non-overlapping train/eval splits.')
+    'non-overlapping train/eval splits.', allow_override=True)
 flags.DEFINE_boolean(
     'center', False,
     'Add padding to audio such that frame timestamps are centered. Increases '
-    'number of frames by one.')
+    'number of frames by one.', allow_override=True)
 flags.DEFINE_boolean('viterbi', True,
-                     'Use viterbi decoding of pitch.')
+                     'Use viterbi decoding of pitch.', allow_override=True)
 flags.DEFINE_list(
     'pipeline_options', '--runner=DirectRunner',
     'A comma-separated list of command line arguments to be used as options '
-    'for the Beam Pipeline.')
+    'for the Beam Pipeline.', allow_override=True)
 flags.DEFINE_enum(
     'crepe_model', None, ['tiny', 'small', 'medium', 'large', 'full'],
     'CREPE model size for f0 (default: full, like the original; tiny is '
-    'about 30x faster but less accurate).')
+    'about 30x faster but less accurate).', allow_override=True)
 
 
 def _hidden_below_pattern(path, pattern):

@@ -41,27 +41,30 @@ import gin
 import numpy as np
 import tensorflow as tf
 
-flags.DEFINE_string('name', '', 'Name of the export folder / tflite file.')
+# Flags are defined with allow_override=True: several ddsp command modules
+# share flag names (save_dir, viterbi, gin_param, ...), and importing two of
+# them in one process (tests, notebooks) must not raise DuplicateFlagError.
+flags.DEFINE_string('name', '', 'Name of the export folder / tflite file.', allow_override=True)
 flags.DEFINE_string('model_path', '',
-                    'Checkpoint folder, checkpoint prefix or SavedModel.')
-flags.DEFINE_string('save_dir', '', 'Where to write the export.')
+                    'Checkpoint folder, checkpoint prefix or SavedModel.', allow_override=True)
+flags.DEFINE_string('save_dir', '', 'Where to write the export.', allow_override=True)
 flags.DEFINE_enum('inference_model', 'streaming_f0_pw', [
     'autoencoder', 'streaming_f0_pw', 'vst_extract_features',
     'vst_predict_controls', 'vst_stateless_predict_controls',
     'vst_synthesize', 'vst_synthesize_harmonic', 'vst_synthesize_noise'
-], 'Inference model class to export.')
+], 'Inference model class to export.', allow_override=True)
 flags.DEFINE_multi_string('gin_param', [],
-                          'Extra gin bindings for the inference model.')
-flags.DEFINE_boolean('debug', False, 'Do not save the SavedModel.')
-flags.DEFINE_boolean('tfjs', True, 'Convert to TF.js (needs tensorflowjs).')
-flags.DEFINE_boolean('tflite', True, 'Convert to TFLite.')
-flags.DEFINE_string('metadata_file', None, 'Unused (kept for compatibility).')
-flags.DEFINE_boolean('metadata', True, 'Write metadata.json.')
+                          'Extra gin bindings for the inference model.', allow_override=True)
+flags.DEFINE_boolean('debug', False, 'Do not save the SavedModel.', allow_override=True)
+flags.DEFINE_boolean('tfjs', True, 'Convert to TF.js (needs tensorflowjs).', allow_override=True)
+flags.DEFINE_boolean('tflite', True, 'Convert to TFLite.', allow_override=True)
+flags.DEFINE_string('metadata_file', None, 'Unused (kept for compatibility).', allow_override=True)
+flags.DEFINE_boolean('metadata', True, 'Write metadata.json.', allow_override=True)
 flags.DEFINE_string('dataset_path', None,
-                    'TFRecord pattern for the metadata statistics.')
-flags.DEFINE_boolean('reverb', True, 'Export the reverb impulse response.')
+                    'TFRecord pattern for the metadata statistics.', allow_override=True)
+flags.DEFINE_boolean('reverb', True, 'Export the reverb impulse response.', allow_override=True)
 flags.DEFINE_integer('reverb_sample_rate', 44100,
-                     'Sample rate of the resampled reverb IR.')
+                     'Sample rate of the resampled reverb IR.', allow_override=True)
 
 FLAGS = flags.FLAGS
 

@@ -580,26 +580,29 @@ def transfer_file(checkpoint_dir,
 # ------------------------------------------------------------------------------
 # Command line.
 # ------------------------------------------------------------------------------
+# Flags are defined with allow_override=True: several ddsp command modules
+# share flag names (save_dir, viterbi, gin_param, ...), and importing two of
+# them in one process (tests, notebooks) must not raise DuplicateFlagError.
 flags.DEFINE_string('checkpoint_dir', None,
                     'Model folder (operative_config-*.gin, ckpt-*, optional '
-                    'dataset_statistics.pkl) or a zip of one.')
-flags.DEFINE_string('input', None, 'Input audio file (any length/format).')
-flags.DEFINE_string('output', None, 'Output .wav file.')
-flags.DEFINE_float('pitch_shift', 0.0, 'Pitch shift in octaves.')
-flags.DEFINE_float('loudness_shift', 0.0, 'Loudness shift in dB.')
+                    'dataset_statistics.pkl) or a zip of one.', allow_override=True)
+flags.DEFINE_string('input', None, 'Input audio file (any length/format).', allow_override=True)
+flags.DEFINE_string('output', None, 'Output .wav file.', allow_override=True)
+flags.DEFINE_float('pitch_shift', 0.0, 'Pitch shift in octaves.', allow_override=True)
+flags.DEFINE_float('loudness_shift', 0.0, 'Loudness shift in dB.', allow_override=True)
 flags.DEFINE_boolean('auto_adjust', True,
                      'Match register and loudness to the dataset '
-                     'statistics (needs dataset_statistics.pkl).')
-flags.DEFINE_float('quiet', 20.0, 'dB to lower the parts without notes.')
-flags.DEFINE_float('autotune', 0.0, 'Auto-tune amount, 0 (off) .. 1.')
-flags.DEFINE_float('threshold', 1.0, 'Note detection threshold.')
+                     'statistics (needs dataset_statistics.pkl).', allow_override=True)
+flags.DEFINE_float('quiet', 20.0, 'dB to lower the parts without notes.', allow_override=True)
+flags.DEFINE_float('autotune', 0.0, 'Auto-tune amount, 0 (off) .. 1.', allow_override=True)
+flags.DEFINE_float('threshold', 1.0, 'Note detection threshold.', allow_override=True)
 flags.DEFINE_enum('crepe_model', 'full', ['full', 'large', 'medium', 'small',
                                           'tiny'],
-                  'CREPE model size for pitch (full = the Colab).')
-flags.DEFINE_boolean('viterbi', True, 'Viterbi smoothing of the f0.')
+                  'CREPE model size for pitch (full = the Colab).', allow_override=True)
+flags.DEFINE_boolean('viterbi', True, 'Viterbi smoothing of the f0.', allow_override=True)
 flags.DEFINE_float('block_seconds', DEFAULT_BLOCK_SECONDS,
                    'Synthesis block length (memory does not depend on the '
-                   'input length).')
+                   'input length).', allow_override=True)
 
 
 def main(argv):
