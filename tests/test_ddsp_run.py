@@ -53,16 +53,41 @@ def test_gin_path_does_not_use_pkg_resources():
       '(No pkg_resources: it is deprecated.)', '')
 
 
+_PRINT_OWN_DEFAULTS = """
+import json
+from absl import flags
+import ddsp.training.ddsp_run as ddsp_run
+own = flags.FLAGS.flags_by_module_dict()[ddsp_run.__name__]
+print(json.dumps({f.name: f.default for f in own}))
+"""
+
+
+def _own_flag_defaults():
+  """Defaults of the flags ddsp_run defines, in a process of its own.
+
+  Another command module imported into this test process (ddsp_export also
+  has --save_dir) may override a shared flag name.
+  """
+  import json  # pylint: disable=g-import-not-at-top
+  result = subprocess.run([sys.executable, '-c', _PRINT_OWN_DEFAULTS],
+                          capture_output=True, text=True, timeout=600,
+                          check=True)
+  return json.loads(result.stdout.strip().splitlines()[-1])
+
+
 def test_flag_defaults():
-  assert FLAGS.mode == 'train'
-  assert FLAGS.save_dir == '/tmp/ddsp'
-  assert FLAGS.restore_dir == ''
-  assert FLAGS.tpu == '' and FLAGS.cluster_config == ''
-  assert FLAGS.allow_memory_growth is False and FLAGS.hypertune is False
-  assert FLAGS.early_stop_loss_value is None
-  assert FLAGS.gin_search_path == [] and FLAGS.gin_file == []
-  assert FLAGS.gin_param == []
-  assert FLAGS.run_once is False and FLAGS.initial_delay_secs is None
+  defaults = _own_flag_defaults()
+  assert defaults['mode'] == 'train'
+  assert defaults['save_dir'] == '/tmp/ddsp'
+  assert defaults['restore_dir'] == ''
+  assert defaults['tpu'] == '' and defaults['cluster_config'] == ''
+  assert defaults['allow_memory_growth'] is False
+  assert defaults['hypertune'] is False
+  assert defaults['early_stop_loss_value'] is None
+  assert defaults['gin_search_path'] == [] and defaults['gin_file'] == []
+  assert defaults['gin_param'] == []
+  assert defaults['run_once'] is False
+  assert defaults['initial_delay_secs'] is None
 
 
 # ---------------------------------------------------------------------------
