@@ -302,17 +302,10 @@ class LegacyTFRecordProvider(TFRecordProvider):
 
   @property
   def features_dict(self):
-    """Dictionary of features to read from dataset."""
-    return {
-        'audio':
-            tf.io.FixedLenFeature([self._audio_length], dtype=tf.float32),
-        'f0_hz':
-            tf.io.FixedLenFeature([self._feature_length], dtype=tf.float32),
-        'f0_confidence':
-            tf.io.FixedLenFeature([self._feature_length], dtype=tf.float32),
-        'loudness_db':
-            tf.io.FixedLenFeature([self._feature_length], dtype=tf.float32),
-    }
+    """Dictionary of features to read from dataset (no 'audio_16k')."""
+    features = dict(super().features_dict)
+    del features['audio_16k']
+    return features
 
 
 # ------------------------------------------------------------------------------
