@@ -588,6 +588,27 @@ class ResidualLayer(tfkl.Layer):
     return self.bottleneck(x) + r
 
 
+def _apply_conditioned(layers, inputs, conditional, conditioned_type):
+  """Runs `layers` in order; those of `conditioned_type` also get `z`.
+
+  Args:
+    layers: List of layers.
+    inputs: `x`, or `[x, z]` when `conditional`.
+    conditional: Whether `inputs` carries a conditioning tensor `z`.
+    conditioned_type: Layer class that takes `[x, z]` when conditional.
+
+  Returns:
+    Output of the last layer.
+  """
+  x, z = inputs if conditional else (inputs, None)
+  for layer in layers:
+    if conditional and isinstance(layer, conditioned_type):
+      x = layer([x, z])
+    else:
+      x = layer(x)
+  return x
+
+
 @gin.register
 class ResidualStack(tfkl.Layer):
   """Stack of residual blocks followed by a norm and a nonlinearity."""
@@ -609,16 +630,8 @@ class ResidualStack(tfkl.Layer):
     self.layers = layers
 
   def __call__(self, inputs):
-    if self.conditional:
-      x, z = inputs
-    else:
-      x, z = inputs, None
-    for layer in self.layers:
-      if self.conditional and isinstance(layer, ResidualLayer):
-        x = layer([x, z])
-      else:
-        x = layer(x)
-    return x
+    return _apply_conditioned(self.layers, inputs, self.conditional,
+                              ResidualLayer)
 
 
 @gin.register
@@ -644,16 +657,8 @@ class ResNet(tfkl.Layer):
     ]
 
   def __call__(self, inputs):
-    if self.conditional:
-      x, z = inputs
-    else:
-      x, z = inputs, None
-    for layer in self.layers:
-      if self.conditional and isinstance(layer, ResidualStack):
-        x = layer([x, z])
-      else:
-        x = layer(x)
-    return x
+    return _apply_conditioned(self.layers, inputs, self.conditional,
+                              ResidualStack)
 
 
 @gin.register
