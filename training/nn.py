@@ -27,6 +27,7 @@ import inspect
 
 from ddsp import core
 from ddsp import losses
+from ddsp.training import gru
 import gin
 import tensorflow as tf
 import tensorflow_probability as tfp
@@ -684,7 +685,7 @@ class FcStack(tfk.Sequential):
 
 
 def _rnn_class(rnn_type):
-  rnn_classes = {'lstm': tfkl.LSTM, 'gru': tfkl.GRU}
+  rnn_classes = {'lstm': tfkl.LSTM, 'gru': gru.GRU}
   if rnn_type not in rnn_classes:
     raise ValueError(f'rnn_type must be one of {list(rnn_classes)}, got '
                      f'{rnn_type!r}.')
@@ -865,7 +866,7 @@ class SingleGru(tfk.Sequential):
 
   def __init__(self, gru_dim=128, **kwargs):
     layers = [
-        tfkl.GRU(gru_dim, return_sequences=True),
+        gru.GRU(gru_dim, return_sequences=True),
         tfkl.LayerNormalization(),
     ]
     super().__init__(layers, **kwargs)
