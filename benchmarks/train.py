@@ -1,12 +1,17 @@
 """Seconds per training step of solo_instrument (batch 8 of 4 s, CPU).
 
-Compares the default step (as the original: tf.function graph) with the
-XLA-compiled forward / backward pass (`Trainer.jit_compile`, `ddsp_run
---jit_compile`), starting both from the original's checkpoint
+Variants (`--modes`), all starting from the original's checkpoint
 (shared/golden/solo_instrument/ckpt) on the same batch of the golden
-TFRecord, with the FilteredNoise draws fixed so the losses are comparable.
+TFRecord, with the FilteredNoise draws fixed so the losses are comparable:
+  graph      the default step (tf.function), with training/gru.py's GRU;
+  keras_gru  the same with tf_keras' own GRU loop (what the original runs);
+  xla        the XLA-compiled forward / backward pass (`--jit_compile`).
+`--sensitivity` also reruns keras_gru with f0 scaled by (1 + 1e-6): the
+losses after the first update move by about as much as between variants,
+because Adam and the L1 spectral loss amplify float32 round-off (the first
+loss, before any update, is the like-for-like comparison).
 
-  .venv/bin/python benchmarks/train.py --steps 3
+  .venv/bin/python benchmarks/train.py --steps 3 --sensitivity
 
 Prints compile time, seconds per step and the losses of each variant.
 """
@@ -24,6 +29,7 @@ import ddsp  # noqa: F401  (sets up Keras 2 before tensorflow_probability)
 import gin
 import tensorflow as tf
 from ddsp.training import data
+from ddsp.training import gru
 from ddsp.training import models
 from ddsp.training import trainers
 
@@ -59,8 +65,18 @@ def make_trainer(jit):
   return trainer
 
 
-def run(jit, batch, steps):
+def run(mode, batch, steps):
   """Returns (compile seconds, [step seconds], [total losses])."""
+  fast_path = gru.GRU._fast_path_applies
+  if mode == 'keras_gru':
+    gru.GRU._fast_path_applies = lambda *args: False
+  try:
+    return _run(mode == 'xla', batch, steps)
+  finally:
+    gru.GRU._fast_path_applies = fast_path
+
+
+def _run(jit, batch, steps):
   trainer = make_trainer(jit)
   trainer.build(batch)
   trainer.restore(os.path.join(GOLDEN, 'ckpt'))
@@ -79,7 +95,8 @@ def main():
   parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
   parser.add_argument('--batch_size', type=int, default=8)
   parser.add_argument('--steps', type=int, default=3)
-  parser.add_argument('--modes', default='graph,xla')
+  parser.add_argument('--modes', default='graph,keras_gru')
+  parser.add_argument('--sensitivity', action='store_true')
   args = parser.parse_args()
 
   gin.parse_config_file(os.path.join(GOLDEN, 'ckpt', 'operative_config-0.gin'),
@@ -91,17 +108,31 @@ def main():
   print(f'solo_instrument, batch {args.batch_size} x 4 s, '
         f'{os.cpu_count()} CPUs, load avg {os.getloadavg()[0]:.1f}')
   results = {}
-  for mode in args.modes.split(','):
-    first, times, losses = run(mode == 'xla', batch, args.steps)
+  runs = [(mode, batch) for mode in args.modes.split(',')]
+  if args.sensitivity:
+    nudged = dict(batch, f0_hz=batch['f0_hz'] * (1 + 1e-6))
+    runs.append(('keras_gru', nudged))
+  seconds = {}
+  for mode, inputs in runs:
+    first, times, losses = run(mode, inputs, args.steps)
+    if inputs is not batch:
+      mode = 'keras_gru, f0 * (1 + 1e-6)'
     results[mode] = losses
-    print(f'{mode:6s} first step (trace/compile + run) {first:7.1f} s | '
+    seconds.setdefault(mode, float(np.median(times)))
+    print(f'{mode:9s} first step (trace/compile + run) {first:7.1f} s | '
           f'{np.median(times):6.2f} s/step (median of {len(times)}: '
           f'{", ".join(f"{t:.2f}" for t in times)}) | total_loss '
           f'{", ".join(f"{l:.5f}" for l in losses)}')
-  if 'graph' in results and 'xla' in results:
-    a, b = np.array(results['graph']), np.array(results['xla'])
-    print(f'max |loss graph - loss xla| = {np.max(np.abs(a - b)):.2e} '
-          f'(relative {np.max(np.abs(a - b) / np.abs(a)):.2e})')
+  names = list(results)
+  for other in names[1:]:
+    base = 'keras_gru' if other.startswith('keras_gru,') else names[0]
+    a, b = np.array(results[base]), np.array(results[other])
+    print(f'{base} vs {other}: first loss relative difference '
+          f'{abs(a[0] - b[0]) / abs(a[0]):.1e}, later losses max '
+          f'{np.max(np.abs(a[1:] - b[1:]) / np.abs(a[1:])):.1e}')
+  if 'graph' in seconds and 'keras_gru' in seconds:
+    print(f"step time keras_gru / graph = "
+          f"{seconds['keras_gru'] / seconds['graph']:.2f}x")
   sys.stdout.flush()
 
 

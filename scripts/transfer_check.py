@@ -2,6 +2,9 @@
 
   python scripts/transfer_check.py [--work_dir=/tmp/ddsp_transfer_check]
       [--steps=300] [--crepe_model=tiny]
+  # or with a run of scripts/train_violin.py:
+  python scripts/transfer_check.py --checkpoint_dir=/tmp/violin/run \
+      --data=/tmp/violin/data/train.tfrecord
 
 1. ddsp_prepare_tfrecord on /work/shared/audio/violin/*.wav,
 2. ddsp_run (our trainer), models/solo_instrument.gin, `--steps` steps,
@@ -11,7 +14,8 @@
    octave up, median error < 50 cents over frames confident in both,
 5. with auto-adjust on: the output's mean pitch (confident frames) must lie
    in the [min_pitch, max_pitch] range of the dataset statistics.
-Exits non-zero when a check fails. Reuses finished steps in --work_dir.
+Exits non-zero when a check fails. Reuses finished steps in --work_dir
+(steps 1-2 are skipped when --checkpoint_dir already holds a checkpoint).
 """
 import argparse
 import glob
@@ -52,9 +56,14 @@ def main():
   p.add_argument('--voice', default=os.path.join(
       SHARED, 'voice', 'voice_hum_alto_01.wav'))
   p.add_argument('--confidence', type=float, default=0.8)
+  p.add_argument('--checkpoint_dir', default=None,
+                 help='Trained run folder (default <work_dir>/model).')
+  p.add_argument('--data', default=None,
+                 help='TFRecord prefix (default <work_dir>/data/train.tfrecord)')
   args = p.parse_args()
-  data = os.path.join(args.work_dir, 'data', 'train.tfrecord')
-  model = os.path.join(args.work_dir, 'model')
+  data = args.data or os.path.join(args.work_dir, 'data', 'train.tfrecord')
+  model = args.checkpoint_dir or os.path.join(args.work_dir, 'model')
+  os.makedirs(args.work_dir, exist_ok=True)
   os.makedirs(os.path.dirname(data), exist_ok=True)
 
   if not glob.glob(data + '*'):

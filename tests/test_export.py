@@ -46,22 +46,50 @@ def test_reverb_ir_is_really_resampled(exported):
   assert abs(ir44.size - ir16.size * 44100 / 16000) <= 2
 
 
-def test_saved_model_gives_the_keras_controls(exported):
+SYNTH_CONTROL_KEYS = ('harmonic__controls__amplitudes',
+                      'harmonic__controls__harmonic_distribution',
+                      'filtered_noise__controls__magnitudes')
+
+
+@pytest.fixture(scope='module')
+def keras_reference():
+  """(features, outputs of the Keras AutoencoderInference)."""
   keras_model = inference.AutoencoderInference(CKPT, length_seconds=0.5)
   feats = _features(keras_model.n_frames)
-  ref = keras_model(dict(feats))
-  loaded = tf.saved_model.load(exported)
-  out = loaded.signatures['serving_default'](
-      **{k: tf.constant(v) for k, v in feats.items()})
-  for key in CONTROL_KEYS + ('harmonic__controls__amplitudes',
-                             'harmonic__controls__harmonic_distribution',
-                             'filtered_noise__controls__magnitudes'):
+  return feats, keras_model(dict(feats))
+
+
+def _assert_controls_match(out, ref):
+  for key in CONTROL_KEYS + SYNTH_CONTROL_KEYS:
     mine = ref
     for part in key.split('__'):
       mine = mine[part]
+    assert np.abs(np.asarray(mine)).max() > 0, key
     np.testing.assert_allclose(np.asarray(out[key]), np.asarray(mine),
                                atol=1e-4, rtol=0, err_msg=key)
-  assert out['audio_synth'].shape == ref['audio_synth'].shape
+
+
+@pytest.mark.parametrize('signature', ['serving_default', 'controls'])
+def test_saved_model_gives_the_keras_controls(exported, keras_reference,
+                                              signature):
+  feats, ref = keras_reference
+  loaded = tf.saved_model.load(exported)
+  out = loaded.signatures[signature](
+      **{k: tf.constant(v) for k, v in feats.items()})
+  _assert_controls_match(out, ref)
+  if signature == 'serving_default':
+    assert out['audio_synth'].shape == ref['audio_synth'].shape
+  else:
+    assert 'audio_synth' not in out
+
+
+def test_tflite_controls_signature_gives_the_keras_controls(exported,
+                                                            keras_reference):
+  feats, ref = keras_reference
+  interp = tf.lite.Interpreter(
+      model_path=os.path.join(exported, 'tflite', 'model.tflite'))
+  out = interp.get_signature_runner('controls')(**feats)
+  _assert_controls_match(out, ref)
 
 
 def test_tflite_model_has_the_serving_signature(exported):

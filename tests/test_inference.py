@@ -61,6 +61,27 @@ def test_autoencoder_inference_controls_match_the_training_model(
     np.testing.assert_allclose(out[key], ref[key], atol=1e-5, err_msg=key)
 
 
+@pytest.mark.parametrize('key', [
+    'amps', 'harmonic_distribution', 'noise_magnitudes',
+    'harmonic/controls/amplitudes', 'harmonic/controls/harmonic_distribution',
+    'harmonic/controls/f0_hz', 'filtered_noise/controls/magnitudes'])
+def test_synth_controls_equal_the_full_call(ae_inference, key):
+  feats = _features(250)
+  full = ae_inference(dict(feats))
+  controls = ae_inference.synth_controls(dict(feats))
+  mine, ref = controls, full
+  for part in key.split('/'):
+    mine, ref = mine[part], ref[part]
+  np.testing.assert_allclose(mine, ref, atol=1e-6, err_msg=key)
+
+
+def test_synth_controls_skip_synthesis(ae_inference):
+  controls = ae_inference.synth_controls(_features(250))
+  assert 'audio_synth' not in controls
+  assert 'add' not in controls  # fed by signals, not controls
+  assert 'signal' not in controls['harmonic']
+
+
 def test_autoencoder_inference_is_gin_configurable():
   gin.clear_config()
   with gin.unlock_config():

@@ -119,7 +119,10 @@ class AutoencoderInference(models.Autoencoder):
 
     The `serving_default` signature takes `f0_hz` and the loudness (or
     power) `[n_frames]` and returns every output tensor, nested names joined
-    with '__' (e.g. `harmonic__controls__amplitudes`, `audio_synth`).
+    with '__' (e.g. `harmonic__controls__amplitudes`, `audio_synth`). The
+    `controls` signature takes the same inputs and returns only the decoder
+    outputs and synthesizer controls (`synth_controls`): it needs no FFT, so
+    its TFLite subgraph runs with builtin ops alone.
     """
     specs = {'f0_hz': tf.TensorSpec([self.n_frames], tf.float32, 'f0_hz'),
              self.db_key: tf.TensorSpec([self.n_frames], tf.float32,
@@ -129,7 +132,12 @@ class AutoencoderInference(models.Autoencoder):
     def serving(inputs):
       return _flatten_outputs(self(inputs))
 
-    self.save(save_dir, signatures={'serving_default': serving})
+    @tf.function(input_signature=[specs])
+    def controls(inputs):
+      return _flatten_outputs(self.synth_controls(inputs))
+
+    self.save(save_dir, signatures={'serving_default': serving,
+                                    'controls': controls})
 
   @property
   def db_key(self):
@@ -145,6 +153,29 @@ class AutoencoderInference(models.Autoencoder):
     """Synthesizes from {'f0_hz': [n_frames], db_key: [n_frames]}."""
     input_dict = dict(inputs)
     return super().call(input_dict, training=False)
+
+  @tf.function
+  def synth_controls(self, inputs):
+    """Controls without synthesis: {'f0_hz', db_key} -> dict.
+
+    Holds the preprocessor and decoder outputs (e.g. 'amps',
+    'harmonic_distribution', 'noise_magnitudes') and, for every dag node fed
+    by those alone (the synthesizers), {node: {'controls': get_controls(...)}},
+    the same values `call` returns under those keys.
+    """
+    features = self.encode(dict(inputs), training=False)
+    features.update(self.decoder(features, training=False))
+    outputs = dict(features)
+    group = self.processor_group
+    for node in group.dag:
+      module_key, input_keys = node[0], node[1]
+      try:
+        node_inputs = [ddsp.core.nested_lookup(k, features) for k in input_keys]
+      except KeyError:
+        continue  # Fed by another node's signal (e.g. Add, Reverb).
+      module = group._get_module(module_key)  # pylint: disable=protected-access
+      outputs[module_key] = {'controls': module.get_controls(*node_inputs)}
+    return outputs
 
 
 class StreamingF0PwInference(AutoencoderInference):
