@@ -108,7 +108,7 @@ def test_tflite_model_has_the_serving_signature(exported):
 def test_tflite_model_runs(exported):
   interp = tf.lite.Interpreter(
       model_path=os.path.join(exported, 'tflite', 'model.tflite'))
-  runner = interp.get_signature_runner()
+  runner = interp.get_signature_runner('serving_default')
   outputs = runner(**_features())
   assert outputs['audio_synth'].shape == (1, 8000)
 
