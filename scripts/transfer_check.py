@@ -104,9 +104,12 @@ def main():
   good = (conf_in[:n] > args.confidence) & (conf_out[:n] > args.confidence)
   cents = np.abs(midi_out[:n] - (midi_in[:n] + 12.0))[good] * 100
   median = float(np.median(cents)) if cents.size else float('inf')
-  print(f'[octave up] {good.sum()} confident frames, median error '
-        f'{median:.1f} cents (limit 50)')
+  voiced_in = int((conf_in[:n] > args.confidence).sum())
+  print(f'[octave up] {good.sum()} frames confident in both (input alone: '
+        f'{voiced_in}), median error {median:.1f} cents (limit 50)')
   ok &= median < 50.0
+  # A silent or unpitched output would pass on a handful of frames.
+  ok &= good.sum() >= 0.5 * voiced_in
 
   out_auto = os.path.join(args.work_dir, 'voice_auto.wav')
   sh([tool('ddsp_timbre_transfer'), f'--checkpoint_dir={model}',
