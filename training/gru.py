@@ -35,18 +35,17 @@ import tensorflow as tf
 import tf_keras as tfk
 
 
-def _gru_step_inputs(x, kernel, input_bias):
-  """Input projections of every step, time major.
+def _gru_step_inputs(x_tm, kernel, input_bias):
+  """Input projections of every step.
 
   Args:
-    x: Inputs [batch, n_time, n_in].
+    x_tm: Inputs, time major [n_time, batch, n_in].
     kernel: [n_in, 3 * units].
     input_bias: [3 * units].
 
   Returns:
     m: [n_time, batch, 3 * units], m_t = x_t K + b_x.
   """
-  x_tm = tf.transpose(x, [1, 0, 2])
   return tf.einsum('tbi,ik->tbk', x_tm, kernel) + input_bias
 
 
@@ -64,7 +63,8 @@ def gru_sequence(x, h0, kernel, recurrent_kernel, bias):
   Returns:
     States of every step, time major [n_time, batch, units].
   """
-  m = _gru_step_inputs(x, kernel, bias[0])
+  x_tm = tf.transpose(x, [1, 0, 2])
+  m = _gru_step_inputs(x_tm, kernel, bias[0])
 
   def step(carry, m_t):
     h, _ = carry
@@ -114,7 +114,6 @@ def gru_sequence(x, h0, kernel, recurrent_kernel, bias):
     du_flat = tf.reshape(du, [-1, units3])
     d_recurrent_kernel = tf.matmul(
         tf.reshape(h_prev, [-1, tf.shape(h0)[-1]]), du_flat, transpose_a=True)
-    x_tm = tf.transpose(x, [1, 0, 2])
     dm_flat = tf.reshape(dm, [-1, units3])
     d_kernel = tf.matmul(tf.reshape(x_tm, [-1, n_in]), dm_flat,
                          transpose_a=True)
