@@ -7,8 +7,19 @@ os.environ.setdefault('TF_USE_LEGACY_KERAS', '1')
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+import gin  # pylint: disable=g-import-not-at-top,wrong-import-position
 import golden  # pylint: disable=g-import-not-at-top,wrong-import-position
 import pytest  # pylint: disable=g-import-not-at-top,wrong-import-position
+
+
+@pytest.fixture
+def clean_gin():
+  """An empty (unlocked) gin config for the test, emptied again after it."""
+  with gin.unlock_config():
+    gin.clear_config()
+  yield
+  with gin.unlock_config():
+    gin.clear_config()
 
 
 def pytest_collection_modifyitems(config, items):

@@ -37,15 +37,6 @@ MODEL_CASE = 'model_outputs'
 FEATURE_KEYS = ('audio', 'audio_16k', 'f0_hz', 'f0_confidence', 'loudness_db')
 
 
-@pytest.fixture
-def clean_gin():
-  with gin.unlock_config():
-    gin.clear_config()
-  yield
-  with gin.unlock_config():
-    gin.clear_config()
-
-
 def _reference_variables():
   with open(os.path.join(golden.GOLDEN_DIR, 'checkpoint_variables.json')) as f:
     return {name: list(shape) for name, shape in json.load(f)}

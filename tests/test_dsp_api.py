@@ -259,13 +259,6 @@ def test_mod_delay_is_not_registered():
   assert 'ddsp.effects.ModDelay' not in _registered_names({'ddsp.effects'})
 
 
-@pytest.fixture
-def clean_gin():
-  gin.clear_config()
-  yield
-  gin.clear_config()
-
-
 @pytest.mark.parametrize('selector', sorted(
     s for s, kind in GIN_NAMES.items() if kind == 'R'))
 def test_gin_register_kind(selector, clean_gin):

@@ -68,13 +68,9 @@ NEEDS_SKIP_UNKNOWN = {
 
 
 @pytest.fixture(autouse=True)
-def clean_gin():
-  with gin.unlock_config():
-    gin.clear_config()
+def gin_search_path(clean_gin):
+  del clean_gin
   gin.add_config_file_search_path(GIN_DIR)
-  yield
-  with gin.unlock_config():
-    gin.clear_config()
 
 
 def _parse(files, bindings=(), skip_unknown=False):

@@ -22,13 +22,7 @@ N_FRAMES, HOP = 16, 64
 N_SAMPLES = N_FRAMES * HOP
 
 
-@pytest.fixture(autouse=True)
-def clean_gin():
-  with gin.unlock_config():
-    gin.clear_config()
-  yield
-  with gin.unlock_config():
-    gin.clear_config()
+pytestmark = pytest.mark.usefixtures('clean_gin')
 
 
 def _batch(batch_size=2, n_frames=N_FRAMES, n_samples=N_SAMPLES):
@@ -301,10 +295,10 @@ def test_inverse_synthesis_unsupervised_losses():
   assert model.get_audio_from_outputs(outputs) is outputs['harm_audio']
 
 
-def test_inverse_synthesis_self_supervised_losses():
-  model = _inverse_synthesis()
-  rng = np.random.RandomState(0)
-  notes = {
+def _synthetic_notes(seed):
+  """Random synthesizer controls [2, N_FRAMES, ...] for InverseSynthesis."""
+  rng = np.random.RandomState(seed)
+  return {
       'sin_amps': rng.uniform(0, 1, [2, N_FRAMES, 3]).astype(np.float32),
       'sin_freqs': rng.uniform(100, 1000, [2, N_FRAMES, 3]).astype(
           np.float32),
@@ -314,6 +308,11 @@ def test_inverse_synthesis_self_supervised_losses():
       'harm_dist': np.full([2, N_FRAMES, 6], 1 / 6, np.float32),
       'f0_hz': np.full([2, N_FRAMES, 1], 200.0, np.float32),
   }
+
+
+def test_inverse_synthesis_self_supervised_losses():
+  model = _inverse_synthesis()
+  notes = _synthetic_notes(seed=0)
   _, losses_dict = model(notes, return_losses=True)
   kde = model.sinusoidal_consistency_losses[0]
   noise = model.filtered_noise_consistency_loss
@@ -464,17 +463,7 @@ def test_z_midi_autoencoder_runs_with_latents():
 
 def test_inverse_synthesis_zipped_real_and_synthetic_batches():
   model = _inverse_synthesis()
-  rng = np.random.RandomState(1)
-  notes = {
-      'sin_amps': rng.uniform(0, 1, [2, N_FRAMES, 3]).astype(np.float32),
-      'sin_freqs': rng.uniform(100, 1000, [2, N_FRAMES, 3]).astype(
-          np.float32),
-      'noise_magnitudes': rng.uniform(0, 1, [2, N_FRAMES, 5]).astype(
-          np.float32),
-      'harm_amp': rng.uniform(0, 1, [2, N_FRAMES, 1]).astype(np.float32),
-      'harm_dist': np.full([2, N_FRAMES, 6], 1 / 6, np.float32),
-      'f0_hz': np.full([2, N_FRAMES, 1], 200.0, np.float32),
-  }
+  notes = _synthetic_notes(seed=1)
   real = {'audio': _batch()['audio']}
   outputs, losses_dict = model((real, notes), return_losses=True)
   assert outputs['sin_audio'].shape == (2, N_SAMPLES)

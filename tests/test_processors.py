@@ -383,13 +383,6 @@ Reverb.trainable = True
 """
 
 
-@pytest.fixture
-def clean_gin():
-  gin.clear_config()
-  yield
-  gin.clear_config()
-
-
 def test_gin_string_builds_solo_instrument_group(clean_gin):
   """The solo_instrument.gin DAG, built from gin, equals the golden DAG."""
   del clean_gin

@@ -11,26 +11,19 @@ import tensorflow as tf
 
 import golden
 from ddsp.training import train_util
-from ddsp.training import trainers
 import training_toys
-
-
-def _toy_trainer():
-  strategy = tf.distribute.MirroredStrategy()
-  with strategy.scope():
-    return trainers.Trainer(training_toys.ToyModel(), strategy)
 
 
 def test_minimal_resume_carries_step_weights_and_adam_state(tmp_path):
   save_dir = str(tmp_path)
-  first = _toy_trainer()
+  first = training_toys.toy_trainer()
   train_util.train(training_toys.ToyProvider(), first, batch_size=4,
                    num_steps=4, steps_per_summary=100, steps_per_save=2,
                    save_dir=save_dir, restore_dir=save_dir)
   kernel = first.model.dense.kernel.numpy()
   slots = [v.numpy() for v in first.optimizer.variables]
 
-  second = _toy_trainer()
+  second = training_toys.toy_trainer()
   batches = iter(training_toys.ToyProvider().get_batch(4))
   second.build(next(batches))
   second.restore(save_dir)

@@ -10,7 +10,6 @@ import pytest
 import tensorflow as tf
 
 from ddsp.training import train_util
-from ddsp.training import trainers
 import training_toys
 
 
@@ -156,14 +155,6 @@ def test_single_machine_strategy_is_chief():
 # ---------------------------------------------------------------------------
 # The train loop (toy model: independent of the DDSP models).
 # ---------------------------------------------------------------------------
-def _toy_trainer(**kwargs):
-  strategy = tf.distribute.MirroredStrategy()
-  with strategy.scope():
-    model = training_toys.ToyModel()
-    trainer = trainers.Trainer(model, strategy, **kwargs)
-  return trainer
-
-
 @pytest.fixture
 def log_lines(caplog):
   """absl INFO lines logged during the test (a live list)."""
@@ -183,7 +174,8 @@ def log_lines(caplog):
 def test_train_writes_the_original_run_folder(tmp_path, log_lines):
   """3 steps, save / summary every 2 steps (verified original behaviour)."""
   save_dir = str(tmp_path)
-  train_util.train(training_toys.ToyProvider(), _toy_trainer(), batch_size=4,
+  train_util.train(training_toys.ToyProvider(),
+                   training_toys.toy_trainer(), batch_size=4,
                    num_steps=3, steps_per_summary=2, steps_per_save=2,
                    save_dir=save_dir, restore_dir=save_dir)
   files = sorted(os.listdir(save_dir))
@@ -204,7 +196,8 @@ def test_train_writes_the_original_run_folder(tmp_path, log_lines):
 
 
 def test_train_logs_progress_with_rate_and_eta(tmp_path, log_lines):
-  train_util.train(training_toys.ToyProvider(), _toy_trainer(), batch_size=4,
+  train_util.train(training_toys.ToyProvider(),
+                   training_toys.toy_trainer(), batch_size=4,
                    num_steps=2, steps_per_summary=1, steps_per_save=10,
                    save_dir=str(tmp_path), restore_dir=str(tmp_path))
   progress = [l for l in log_lines if l.startswith('Progress: ')]
@@ -215,7 +208,7 @@ def test_train_logs_progress_with_rate_and_eta(tmp_path, log_lines):
 
 def test_train_summary_losses_are_means_since_last_summary(tmp_path):
   save_dir = str(tmp_path)
-  trainer = _toy_trainer()
+  trainer = training_toys.toy_trainer()
   train_util.train(training_toys.ToyProvider(), trainer, batch_size=4,
                    num_steps=4, steps_per_summary=4, steps_per_save=100,
                    save_dir=save_dir, restore_dir=save_dir)
@@ -227,11 +220,12 @@ def test_train_summary_losses_are_means_since_last_summary(tmp_path):
 
 def test_train_resumes_from_the_latest_checkpoint(tmp_path, log_lines):
   save_dir = str(tmp_path)
-  train_util.train(training_toys.ToyProvider(), _toy_trainer(), batch_size=4,
+  train_util.train(training_toys.ToyProvider(),
+                   training_toys.toy_trainer(), batch_size=4,
                    num_steps=3, steps_per_summary=100, steps_per_save=100,
                    save_dir=save_dir, restore_dir=save_dir)
   log_lines.clear()
-  trainer = _toy_trainer()
+  trainer = training_toys.toy_trainer()
   train_util.train(training_toys.ToyProvider(), trainer, batch_size=4,
                    num_steps=5, steps_per_summary=100, steps_per_save=100,
                    save_dir=save_dir, restore_dir=save_dir)
@@ -245,7 +239,7 @@ def test_train_resumes_from_the_latest_checkpoint(tmp_path, log_lines):
 
 def test_train_early_stop(tmp_path, log_lines):
   save_dir = str(tmp_path)
-  trainer = _toy_trainer()
+  trainer = training_toys.toy_trainer()
   train_util.train(training_toys.ToyProvider(), trainer, batch_size=4,
                    num_steps=50, steps_per_summary=100, steps_per_save=100,
                    save_dir=save_dir, restore_dir=save_dir,
@@ -256,7 +250,7 @@ def test_train_early_stop(tmp_path, log_lines):
 
 
 def test_train_without_save_dir_writes_nothing(tmp_path):
-  trainer = _toy_trainer()
+  trainer = training_toys.toy_trainer()
   train_util.train(training_toys.ToyProvider(), trainer, batch_size=4,
                    num_steps=2, steps_per_summary=1, steps_per_save=1,
                    save_dir='', restore_dir=str(tmp_path))
@@ -274,7 +268,8 @@ class _MissingFilesProvider(training_toys.ToyProvider):
 def test_train_with_missing_data_fails_naming_the_pattern(tmp_path):
   with pytest.raises(FileNotFoundError,
                      match='/nonexistent/dir/train.tfrecord'):
-    train_util.train(_MissingFilesProvider(), _toy_trainer(), batch_size=4,
+    train_util.train(_MissingFilesProvider(),
+                     training_toys.toy_trainer(), batch_size=4,
                      num_steps=2, save_dir=str(tmp_path),
                      restore_dir=str(tmp_path))
 
@@ -284,7 +279,7 @@ def test_train_is_gin_configurable(tmp_path):
   try:
     gin.parse_config(['train.num_steps = 2', 'train.batch_size = 4',
                       'train.steps_per_save = 1'])
-    trainer = _toy_trainer()
+    trainer = training_toys.toy_trainer()
     train_util.train(training_toys.ToyProvider(), trainer,
                      save_dir=str(tmp_path), restore_dir=str(tmp_path))
     assert int(trainer.step.numpy()) == 2

@@ -13,23 +13,15 @@ from ddsp.training import trainers
 import training_toys
 
 
-def _toy_trainer(**kwargs):
-  strategy = tf.distribute.MirroredStrategy()
-  with strategy.scope():
-    model = training_toys.ToyModel()
-    trainer = trainers.Trainer(model, strategy, **kwargs)
-  return trainer
-
-
 def _built_toy_trainer(**kwargs):
-  trainer = _toy_trainer(**kwargs)
+  trainer = training_toys.toy_trainer(**kwargs)
   batches = iter(training_toys.ToyProvider().get_batch(4))
   trainer.build(next(batches))
   return trainer, batches
 
 
 def test_optimizer_is_adam_with_exponential_decay():
-  trainer = _toy_trainer(learning_rate=0.01, lr_decay_steps=100,
+  trainer = training_toys.toy_trainer(learning_rate=0.01, lr_decay_steps=100,
                          lr_decay_rate=0.5)
   opt = trainer.optimizer
   assert isinstance(opt, tfk.optimizers.Adam)
@@ -43,7 +35,7 @@ def test_optimizer_is_adam_with_exponential_decay():
 
 
 def test_trainer_defaults_and_attributes():
-  trainer = _toy_trainer()
+  trainer = training_toys.toy_trainer()
   assert trainer.checkpoints_to_keep == 100
   assert trainer.grad_clip_norm == 3.0
   assert trainer.restore_keys is None
@@ -56,7 +48,7 @@ def test_trainer_is_gin_configurable():
     gin.parse_config(['Trainer.learning_rate = 0.25',
                       'Trainer.checkpoints_to_keep = 3'])
   try:
-    trainer = _toy_trainer()
+    trainer = training_toys.toy_trainer()
     assert trainer.checkpoints_to_keep == 3
     assert float(trainer.optimizer._learning_rate(0)) == 0.25  # pylint: disable=protected-access
   finally:

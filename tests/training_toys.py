@@ -59,6 +59,14 @@ class ToyModel(tfk.Model):
     tf.train.Checkpoint(model=self).restore(latest).expect_partial()
 
 
+def toy_trainer(**kwargs):
+  """A `trainers.Trainer` of a fresh ToyModel under MirroredStrategy."""
+  from ddsp.training import trainers  # pylint: disable=g-import-not-at-top
+  strategy = tf.distribute.MirroredStrategy()
+  with strategy.scope():
+    return trainers.Trainer(ToyModel(), strategy, **kwargs)
+
+
 class ToyProvider(object):
   """Random regression data; `get_batch` like DataProvider's."""
 
