@@ -18,8 +18,11 @@ _os.environ.setdefault('TF_USE_LEGACY_KERAS', '1')
 from ddsp import core
 from ddsp import dags
 from ddsp import effects
+from ddsp import keras_compat
 from ddsp import losses
 from ddsp import processors
 from ddsp import spectral_ops
 from ddsp import synths
 from ddsp.version import __version__
+
+keras_compat.note_keras_flavour()

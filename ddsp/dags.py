@@ -23,6 +23,7 @@ from typing import Dict, Sequence, Text, Tuple, TypeVar
 
 from absl import logging
 from ddsp import core
+from ddsp import keras_compat
 import gin
 import tensorflow as tf
 import tf_keras as tfk
@@ -124,6 +125,8 @@ class DAGLayer(tfk.layers.Layer):
     """
     keras_kwargs, kwarg_modules = split_keras_kwargs(kwarg_modules)
     super().__init__(**keras_kwargs)
+    for key, value in kwarg_modules.items():
+      keras_compat.require_tf_keras(value, f'{type(self).__name__}({key}=...)')
 
     # Modules given as constructor arguments, in argument order.
     modules = filter_by_value(kwarg_modules, is_module)
@@ -166,6 +169,8 @@ class DAGLayer(tfk.layers.Layer):
             'Every dag node must be a list or tuple (module_or_name, '
             f'input_keys[, output_keys]), got {node!r}.')
       node = list(node)
+      if node:
+        keras_compat.require_tf_keras(node[0], 'A dag node')
       if len(node) not in (2, 3):
         raise ValueError(
             'A dag node has 2 or 3 elements (module_or_name, input_keys'

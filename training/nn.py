@@ -25,6 +25,7 @@ the original library exactly.
 
 import inspect
 
+from absl import logging
 from ddsp import core
 from ddsp import losses
 from ddsp.training import gru
@@ -39,17 +40,44 @@ tfkl = tfk.layers
 # ------------------------------------------------------------------------------
 # Gin registration of Keras layers.
 # ------------------------------------------------------------------------------
+def _gin_register_as(cls, name):
+  """Registers `cls` with gin as `name`, taking the name over if needed.
+
+  A program may have registered another class under the same name first,
+  typically Keras 3's `tf.keras.layers.Dense` when tf.keras is Keras 3. gin
+  names in ddsp configs must build tf_keras layers (they live inside tf_keras
+  models), so ddsp's class replaces it; bindings made for the name are kept.
+
+  Returns:
+    True if `name` was taken over from another class.
+  """
+  try:
+    gin.external_configurable(cls, name)
+    return False
+  except ValueError:
+    with gin.config.interactive_mode():
+      gin.external_configurable(cls, name)
+    return True
+
+
 def gin_register_keras_layers():
   """Registers `tf.keras.Sequential` and all Keras layers with gin.
 
   Every member of `tf_keras.layers` that has a `variables` attribute (i.e.
   every layer class) becomes `tf.keras.layers.<Name>`.
   """
-  gin.external_configurable(tfk.Sequential, 'tf.keras.Sequential')
+  classes = {'tf.keras.Sequential': tfk.Sequential}
   for name in dir(tfkl):
     member = getattr(tfkl, name)
     if hasattr(member, 'variables'):
-      gin.external_configurable(member, f'tf.keras.layers.{name}')
+      classes[f'tf.keras.layers.{name}'] = member
+  taken_over = [name for name, cls in classes.items()
+                if _gin_register_as(cls, name)]
+  if taken_over:
+    logging.warning(
+        'gin names %s were registered to other classes (Keras 3?) before '
+        'ddsp.training was imported; they now build tf_keras (Keras 2) '
+        'layers, which is what ddsp models hold.', ', '.join(taken_over))
 
 
 gin_register_keras_layers()

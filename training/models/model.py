@@ -18,6 +18,7 @@ import time
 
 from absl import logging
 from ddsp import core
+from ddsp import keras_compat
 from ddsp.training import train_util
 import tensorflow as tf
 import tf_keras as tfk
@@ -29,6 +30,16 @@ class Model(tfk.Model):
   def __init__(self, **kwargs):
     super().__init__(**kwargs)
     self._losses_dict = {}
+
+  def __setattr__(self, name, value):
+    for item in value if isinstance(value, (list, tuple)) else [value]:
+      keras_compat.require_tf_keras(item, f'{type(self).__name__}.{name}')
+    super().__setattr__(name, value)
+
+  def compile(self, optimizer='rmsprop', *args, **kwargs):  # pylint: disable=keyword-arg-before-vararg
+    keras_compat.require_tf_keras(optimizer,
+                                  f'{type(self).__name__}.compile(optimizer)')
+    super().compile(optimizer, *args, **kwargs)
 
   def __call__(self, *args, return_losses=False, **kwargs):
     """Runs the model; optionally also returns the losses dict.
