@@ -29,7 +29,6 @@ import ddsp  # noqa: F401  (sets up Keras 2 before tensorflow_probability)
 import gin
 import tensorflow as tf
 from ddsp.training import data
-from ddsp.training import gru
 from ddsp.training import models
 from ddsp.training import trainers
 
@@ -67,13 +66,10 @@ def make_trainer(jit):
 
 def run(mode, batch, steps):
   """Returns (compile seconds, [step seconds], [total losses])."""
-  fast_path = gru.GRU._fast_path_applies
-  if mode == 'keras_gru':
-    gru.GRU._fast_path_applies = lambda *args: False
-  try:
-    return _run(mode == 'xla', batch, steps)
-  finally:
-    gru.GRU._fast_path_applies = fast_path
+  path = 'keras' if mode == 'keras_gru' else 'auto'
+  with gin.unlock_config():
+    gin.bind_parameter('ddsp.training.gru.GRU.path', path)
+  return _run(mode == 'xla', batch, steps)
 
 
 def _run(jit, batch, steps):

@@ -417,8 +417,12 @@ class PretrainedCREPE(tfkl.Layer):
     super().__init__(name=name, trainable=trainable)
     self._model_capacity = model_capacity
     self._activation_layer = activation_layer
+    # A fresh CREPE of its own: `build` freezes it, which must not reach the
+    # per-process cache other CREPE users (e.g. PretrainedCREPE in
+    # spectral_ops, whose network is trainable) draw from.
     spectral_ops.reset_crepe()
     self._model = _build_and_load_crepe(self._model_capacity)
+    spectral_ops.reset_crepe()
     self.frame_length = 1024
 
   def build(self, unused_x_shape):

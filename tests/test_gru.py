@@ -123,3 +123,145 @@ def test_ddsp_gru_layers_are_fast(layer):
   built = layer()
   rnns = [l for l in built._flatten_layers() if isinstance(l, tfk.layers.GRU)]
   assert rnns and all(isinstance(l, gru.GRU) for l in rnns)
+
+
+# ------------------------------------------------------------------------------
+# Where the scan path runs: decided by placement, per call.
+# ------------------------------------------------------------------------------
+def _count_scan_calls(monkeypatch):
+  """Counts calls of the scan implementation from now on."""
+  calls = []
+  scan = gru.gru_sequence
+
+  def counting(*args):
+    calls.append(1)
+    return scan(*args)
+
+  monkeypatch.setattr(gru, 'gru_sequence', counting)
+  return calls
+
+
+def _visible_gpu(monkeypatch):
+  """Pretends a GPU is visible to the placement logic of training/gru.py."""
+  real = tf.config.list_logical_devices
+
+  def fake(device_type=None):
+    if device_type == 'GPU':
+      return [tf.config.LogicalDevice('/device:GPU:0', 'GPU')]
+    return real(device_type)
+
+  monkeypatch.setattr(tf.config, 'list_logical_devices', fake)
+
+
+def _placed(device, graph):
+  """placement_device_type() under `tf.device(device)` (None: no scope)."""
+  def probe():
+    if device is None:
+      return gru.placement_device_type()
+    with tf.device(device):
+      return gru.placement_device_type()
+  if not graph:
+    return probe()
+  found = []
+  tf.function(lambda: found.append(probe()) or tf.constant(0.0))()
+  return found[0]
+
+
+@pytest.mark.parametrize('graph', [False, True], ids=['eager', 'tf.function'])
+@pytest.mark.parametrize('device, expected', [
+    (None, 'CPU'), ('/CPU:0', 'CPU'), ('/GPU:0', 'GPU'),
+    ('/job:localhost/replica:0/task:0/device:GPU:1', 'GPU')])
+def test_placement_follows_device_scope(device, expected, graph):
+  assert _placed(device, graph) == expected
+
+
+@pytest.mark.parametrize('graph', [False, True], ids=['eager', 'tf.function'])
+def test_placement_defaults_to_a_visible_gpu(monkeypatch, graph):
+  _visible_gpu(monkeypatch)
+  assert _placed(None, graph) == 'GPU'
+  assert _placed('/CPU:0', graph) == 'CPU'
+
+
+def test_placement_of_a_distribution_replica():
+  strategy = tf.distribute.MirroredStrategy(['/cpu:0'])
+  found = []
+  tf.function(lambda: strategy.run(
+      lambda: found.append(gru.placement_device_type()) or tf.constant(0.)))()
+  assert found == ['CPU']
+
+
+def _run_placed(layer, x, device, graph):
+  def call():
+    with tf.device(device):
+      return layer(x)
+  return (tf.function(call) if graph else call)()
+
+
+def test_gpu_placement_takes_keras_path_with_same_outputs(monkeypatch):
+  reference, layer = _pair(return_sequences=True)
+  x = _inputs()
+  on_cpu = _run_placed(layer, x, '/CPU:0', graph=True)
+  calls = _count_scan_calls(monkeypatch)
+  # No GPU here: in a tf.function, soft placement runs the GPU-scoped ops on
+  # the CPU (Keras' backend selection then picks its CPU kernel), while the
+  # path is chosen from the requested placement. (Eagerly, Keras would call
+  # the cuDNN op directly, which this machine cannot run.)
+  on_gpu = _run_placed(layer, x, '/GPU:0', graph=True)
+  assert not calls
+  np.testing.assert_allclose(on_gpu, on_cpu, rtol=1e-5, atol=1e-6)
+  np.testing.assert_allclose(on_gpu, reference(x), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize('graph', [False, True], ids=['eager', 'tf.function'])
+def test_cpu_placement_takes_scan_path(monkeypatch, graph):
+  layer = gru.GRU(UNITS, return_sequences=True)
+  calls = _count_scan_calls(monkeypatch)
+  _run_placed(layer, _inputs(), '/CPU:0', graph)
+  assert calls
+
+
+def test_cpu_placement_in_a_gpu_process_takes_scan_path(monkeypatch):
+  _visible_gpu(monkeypatch)
+  layer = gru.GRU(UNITS)
+  with tf.device('/CPU:0'):
+    assert layer.uses_scan_path(_inputs())
+  assert not layer.uses_scan_path(_inputs())
+
+
+@pytest.mark.parametrize('path, device, expected', [
+    ('auto', '/CPU:0', True), ('auto', '/GPU:0', False),
+    ('scan', '/GPU:0', True), ('keras', '/CPU:0', False)])
+def test_path_override(path, device, expected):
+  layer = gru.GRU(UNITS, path=path)
+  with tf.device(device):
+    assert layer.uses_scan_path(_inputs()) is expected
+
+
+def test_path_override_by_gin_reaches_ddsp_layers(clean_gin):
+  import gin  # pylint: disable=g-import-not-at-top
+  gin.parse_config("gru.GRU.path = 'keras'")
+  rnn = nn.Rnn(UNITS, 'gru')
+  layers = [l for l in rnn._flatten_layers() if isinstance(l, gru.GRU)]
+  assert layers and all(l.path == 'keras' for l in layers)
+
+
+def test_unknown_path_is_refused():
+  with pytest.raises(ValueError, match='auto'):
+    gru.GRU(UNITS, path='cudnn')
+
+
+def test_config_round_trip_keeps_path():
+  layer = gru.GRU(UNITS, path='keras', return_sequences=True)
+  again = gru.GRU.from_config(layer.get_config())
+  assert again.path == 'keras' and again.return_sequences
+
+
+def test_both_paths_write_the_same_checkpoint_keys():
+  x = _inputs()
+  keys = []
+  for path in ('scan', 'keras'):
+    layer = gru.GRU(UNITS, path=path, return_sequences=True)
+    layer(x)
+    prefix = tf.train.Checkpoint(rnn=layer).write(f'/tmp/_gru_{path}')
+    keys.append(sorted(k for k, _ in tf.train.list_variables(prefix)))
+  assert keys[0] == keys[1]

@@ -357,6 +357,13 @@ def test_pretrained_crepe_is_not_trainable():
   assert layer.non_trainable_variables
 
 
+def test_frozen_crepe_of_a_loss_does_not_freeze_other_crepe_users():
+  layer = losses.PretrainedCREPE(model_capacity='tiny')
+  layer(np.zeros([1, 2048], np.float32))
+  f0_model = ddsp.spectral_ops.PretrainedCREPE('tiny')
+  assert f0_model.trainable_variables
+
+
 def test_loss_group_with_spectral_and_crepe_losses():
   group = losses.LossGroup(dag=[
       (losses.SpectralLoss(), ['audio', 'audio_synth']),

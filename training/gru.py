@@ -29,10 +29,21 @@ forward one. Here:
              then dU = sum_t h_{t-1}^T du_t and dK = x^T dm as single matmuls.
 
 Results equal Keras' to float32 round-off (tests/test_gru.py).
+
+The scan path is a CPU optimisation. On a GPU, Keras' own GRU runs the fused
+cuDNN kernel, while a scan launches a few small kernels per time step, so the
+layer decides by placement (`placement_device_type`): the scan path where its
+ops will run on a CPU, Keras' path on GPUs, TPUs and anything else. The gin
+parameter `gru.GRU.path` ('auto', 'scan' or 'keras') overrides this, e.g. for
+benchmarks.
 """
 
+import gin
 import tensorflow as tf
+from tensorflow.python.eager import context as tf_context
 import tf_keras as tfk
+
+PATHS = ('auto', 'scan', 'keras')
 
 
 def _gru_step_inputs(x_tm, kernel, input_bias):
@@ -124,8 +135,50 @@ def gru_sequence(x, h0, kernel, recurrent_kernel, bias):
   return hs, grad
 
 
+def placement_device_type():
+  """Device type ('CPU', 'GPU', 'TPU', ...) that ops created here run on.
+
+  In order: the device scope of the graph being built (a `tf.device` inside a
+  tf.function, or a tf.distribute replica's device), then the eager device
+  scope (in eager mode, or around the call that traces a tf.function), then
+  TensorFlow's default placement: the first GPU if one is visible, else the
+  first TPU, else the CPU.
+  """
+  name = ''
+  if not tf.executing_eagerly():
+    name = tf.no_op().device
+  if not name:
+    name = tf_context.context().device_name or ''
+  device_type = tf.DeviceSpec.from_string(name).device_type if name else None
+  if device_type:
+    return device_type.upper()
+  for default in ('GPU', 'TPU'):
+    if tf.config.list_logical_devices(default):
+      return default
+  return 'CPU'
+
+
+@gin.configurable(module='ddsp.training.gru')
 class GRU(tfk.layers.GRU):
   """`tf_keras.layers.GRU` with a faster CPU training path (same weights)."""
+
+  def __init__(self, units, path='auto', **kwargs):
+    """Creates the layer.
+
+    Args:
+      units: Size of the state.
+      path: 'auto' (the scan path on CPU, Keras' path elsewhere), 'scan' (the
+        scan path wherever the configuration allows it) or 'keras' (always
+        Keras' own implementation, cuDNN on a GPU when eligible).
+      **kwargs: Arguments of `tf_keras.layers.GRU`.
+    """
+    if path not in PATHS:
+      raise ValueError(f'GRU path must be one of {PATHS}, got {path!r}.')
+    super().__init__(units, **kwargs)
+    self.path = path
+
+  def get_config(self):
+    return dict(super().get_config(), path=self.path)
 
   def _fast_path_applies(self, inputs, mask):
     cell = self.cell
@@ -137,8 +190,14 @@ class GRU(tfk.layers.GRU):
             not (self.stateful or self.go_backwards or self.time_major or
                  self.unroll or self._return_runtime))
 
+  def uses_scan_path(self, inputs, mask=None):
+    """Whether a call with these inputs, here, takes the scan path."""
+    if self.path == 'keras' or not self._fast_path_applies(inputs, mask):
+      return False
+    return self.path == 'scan' or placement_device_type() == 'CPU'
+
   def call(self, inputs, mask=None, training=None, initial_state=None):
-    if not self._fast_path_applies(inputs, mask):
+    if not self.uses_scan_path(inputs, mask):
       return super().call(inputs, mask=mask, training=training,
                           initial_state=initial_state)
     if initial_state is None:
