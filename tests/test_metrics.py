@@ -1,6 +1,7 @@
 """ddsp.training.metrics: distances, streaming metrics, transcription counts."""
 import importlib.util
 import os
+import sys
 
 import numpy as np
 import pytest
@@ -120,8 +121,8 @@ def test_f0_metrics_names_are_swapped_like_the_original():
   assert m.metrics['raw_chroma_accuracy'].name == 'raw_pitch_accuracy'
 
 
-@pytest.mark.skipif(HAS_MIR_EVAL, reason='mir_eval installed')
-def test_f0_metrics_without_mir_eval_names_the_package():
+def test_f0_metrics_without_mir_eval_names_the_package(monkeypatch):
+  monkeypatch.setitem(sys.modules, 'mir_eval', None)  # import fails
   m = metrics.F0Metrics(16000, 250)
   batch = {'f0_hz': np.full((1, 10), 440.0, np.float32),
            'f0_confidence': np.ones((1, 10), np.float32)}
@@ -137,6 +138,49 @@ def test_f0_metrics_perfect_prediction():
   m.update_state(batch, np.full((1, 10, 1), 440.0, np.float32))
   assert float(m.metrics['f0_dist'].result()) == pytest.approx(0.0, abs=1e-4)
   assert float(m.metrics['raw_pitch_accuracy'].result()) == 1.0
+
+
+def _cents_off(f0_hz, cents):
+  return f0_hz * 2.0 ** (np.asarray(cents, np.float64) / 1200.0)
+
+
+# Ground truth 8 frames of 440 Hz; predictions moved by these many cents per
+# frame -> expected raw pitch accuracy (within 50 cents) and raw chroma
+# accuracy (within 50 cents after folding octaves).
+_F0_CASES = {
+    'exact': ([0] * 8, 1.0, 1.0),
+    'octave_up': ([1200] * 8, 0.0, 1.0),
+    'octave_down': ([-1200] * 8, 0.0, 1.0),
+    'two_octaves_up_half': ([0] * 4 + [2400] * 4, 0.5, 1.0),
+    'out_of_threshold': ([60] * 8, 0.0, 0.0),
+    'inside_threshold': ([40] * 8, 1.0, 1.0),
+    'octave_and_out_of_threshold': ([1260] * 8, 0.0, 0.0),
+    'mixed': ([0, 0, 1200, 1200, 60, 60, -40, 2400], 0.375, 0.75),
+}
+
+
+@pytest.mark.skipif(not HAS_MIR_EVAL, reason='needs mir_eval')
+@pytest.mark.parametrize('case', sorted(_F0_CASES))
+def test_f0_metrics_raw_pitch_and_chroma_accuracy(case):
+  cents, rpa, rca = _F0_CASES[case]
+  m = metrics.F0Metrics(16000, 250)
+  truth = np.full((1, 8), 440.0, np.float32)
+  batch = {'f0_hz': truth, 'f0_confidence': np.ones((1, 8), np.float32)}
+  m.update_state(batch, _cents_off(truth, cents).astype(np.float32))
+  assert float(m.metrics['raw_pitch_accuracy'].result()) == pytest.approx(rpa)
+  assert float(m.metrics['raw_chroma_accuracy'].result()) == pytest.approx(
+      rca)
+
+
+@pytest.mark.skipif(not HAS_MIR_EVAL, reason='needs mir_eval')
+def test_f0_metrics_count_only_voiced_ground_truth_frames():
+  m = metrics.F0Metrics(16000, 250)
+  truth = np.array([[440.0, 440.0, 0.0, 0.0]], np.float32)
+  batch = {'f0_hz': truth, 'f0_confidence': np.ones((1, 4), np.float32)}
+  predicted = np.array([[440.0, 880.0, 300.0, 500.0]], np.float32)
+  m.update_state(batch, predicted)
+  assert float(m.metrics['raw_pitch_accuracy'].result()) == pytest.approx(0.5)
+  assert float(m.metrics['raw_chroma_accuracy'].result()) == pytest.approx(1.0)
 
 
 def test_midi_metrics_flush_never_resets_note_offset_counts(tmp_path):

@@ -304,7 +304,11 @@ class F0Metrics(BaseMetrics):
       if f0_dist is not None:
         self.metrics['f0_dist'].update_state(f0_dist)
 
-      voicing, _ = mir_eval.melody.freq_to_voicing(f0_hz)
+      # Voicing of the ground truth (1 where f0 > 0), for both reference and
+      # estimate. The original passed the first output of freq_to_voicing
+      # (frequencies), which older mir_eval read as "nonzero = voiced" and
+      # current mir_eval refuses; the 0/1 voicing gives the same numbers.
+      _, voicing = mir_eval.melody.freq_to_voicing(f0_hz)
       f0_cents = mir_eval.melody.hz2cents(f0_hz)
       f0_pred_cents = mir_eval.melody.hz2cents(f0_pred)
       rpa = mir_eval.melody.raw_pitch_accuracy(
