@@ -27,6 +27,7 @@ import collections.abc
 import copy
 from typing import TypeVar
 
+from ddsp import devices
 import gin
 import numpy as np
 import scipy.fftpack
@@ -891,15 +892,15 @@ _XLA_SCAN_MIN_SIZE = 2**18
 
 
 def _is_large_cpu_tensor(x):
-  """3-D float32 with >= _XLA_SCAN_MIN_SIZE elements per example, no GPU."""
+  """3-D float32, >= _XLA_SCAN_MIN_SIZE elements per example, placed on CPU."""
   if len(x.shape) != 3 or x.dtype != tf.float32:
     return False
   size = np.prod([d if d is not None else _XLA_SCAN_MIN_SIZE
                   for d in x.shape[1:].as_list()])
   if size < _XLA_SCAN_MIN_SIZE:
     return False
-  # On GPU, TF's cumsum kernel already scans in parallel.
-  return not tf.config.list_logical_devices('GPU')
+  # On GPU (and TPU), TF's cumsum kernel already scans in parallel.
+  return devices.placed_on_cpu()
 
 
 def _use_xla_scan(x):

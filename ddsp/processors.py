@@ -14,6 +14,7 @@ from typing import Dict, Sequence, Text
 
 from ddsp import core
 from ddsp import dags
+from ddsp import devices
 import gin
 import numpy as np
 import tensorflow as tf
@@ -109,14 +110,19 @@ def _check_frames_fit(n_frames, n_samples, name):
 def _check_frequencies(frequencies, name):
   """Frequencies must be >= 0 and not NaN.
 
-  Eager inputs are checked at once (ValueError). Symbolic tensors get a
-  cheap `tf.debugging` assertion (InvalidArgumentError when run).
+  Eager inputs are checked at once (ValueError). Symbolic tensors placed on
+  a CPU get a `tf.debugging` assertion (InvalidArgumentError when run); on a
+  GPU or TPU the assertion would copy its verdict to the host in every
+  training step, so graphs placed there are not checked.
 
   Returns:
-    `frequencies` (in graph mode, with the assertion as a dependency).
+    `frequencies` (in graph mode on a CPU, with the assertion as a
+    dependency).
   """
   if (isinstance(frequencies, (tf.Tensor, tf.Variable)) and
       not tf.executing_eagerly()):
+    if not devices.placed_on_cpu():
+      return frequencies
     check = tf.debugging.assert_greater_equal(
         tf.cast(frequencies, tf.float32), 0.0,
         message=f'{name} must be >= 0 Hz and not NaN.')

@@ -274,6 +274,15 @@ def test_fast_cumsum_is_bit_identical_to_tf_cumsum():
   np.testing.assert_array_equal(core._cumsum_time(x), tf.cumsum(x, axis=1))
 
 
+@pytest.mark.parametrize('device, cpu_path', [('/CPU:0', True),
+                                              ('/GPU:0', False)])
+def test_cumsum_picks_its_cpu_path_by_placement(device, cpu_path):
+  x = tf.zeros([1, 2**16, 8])
+  with tf.device(device):
+    assert core._is_large_cpu_tensor(x) is cpu_path
+    assert core._use_xla_scan(x) is cpu_path
+
+
 def test_xla_cumsum_gradient_is_reverse_cumsum():
   x = tf.random.uniform([3, 1500, 5], 0.0, 0.5)
   weights = tf.random.normal([1, 1500, 5])

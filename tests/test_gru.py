@@ -5,6 +5,7 @@ variables (so checkpoints do not notice), and Keras' own path whenever the
 fast one does not apply.
 """
 import ddsp  # noqa: F401  (Keras 2 set-up)
+from ddsp import devices
 from ddsp.training import gru
 from ddsp.training import nn
 import numpy as np
@@ -142,7 +143,7 @@ def _count_scan_calls(monkeypatch):
 
 
 def _visible_gpu(monkeypatch):
-  """Pretends a GPU is visible to the placement logic of training/gru.py."""
+  """Pretends a GPU is visible to the placement logic (ddsp/devices.py)."""
   real = tf.config.list_logical_devices
 
   def fake(device_type=None):
@@ -157,9 +158,9 @@ def _placed(device, graph):
   """placement_device_type() under `tf.device(device)` (None: no scope)."""
   def probe():
     if device is None:
-      return gru.placement_device_type()
+      return devices.placement_device_type()
     with tf.device(device):
-      return gru.placement_device_type()
+      return devices.placement_device_type()
   if not graph:
     return probe()
   found = []
@@ -186,7 +187,7 @@ def test_placement_of_a_distribution_replica():
   strategy = tf.distribute.MirroredStrategy(['/cpu:0'])
   found = []
   tf.function(lambda: strategy.run(
-      lambda: found.append(gru.placement_device_type()) or tf.constant(0.)))()
+      lambda: found.append(devices.placement_device_type()) or tf.constant(0.)))()
   assert found == ['CPU']
 
 

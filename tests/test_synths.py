@@ -267,6 +267,29 @@ def test_harmonic_negative_f0_in_graph_mode_fails_at_run_time():
     fn(tf.ones([1, 10, 1]), tf.ones([1, 10, 4]), -tf.ones([1, 10, 1]))
 
 
+def _op_types(fn, *args):
+  graph = tf.function(fn).get_concrete_function(*args).graph
+  types = [op.type for op in graph.get_operations()]
+  for function in graph.as_graph_def().library.function:
+    types += [node.op for node in function.node_def]
+  return types
+
+
+@pytest.mark.parametrize('device, asserts', [('/CPU:0', True),
+                                             ('/GPU:0', False)])
+def test_harmonic_checks_f0_in_graphs_only_where_placed_on_cpu(device,
+                                                                 asserts):
+  synth = synths.Harmonic(n_samples=1000)
+
+  def placed(amps, dist, f0):
+    with tf.device(device):
+      return synth(amps, dist, f0)
+
+  spec = tf.TensorSpec([1, 10, 1], tf.float32)
+  types = _op_types(placed, spec, tf.TensorSpec([1, 10, 4]), spec)
+  assert ('Assert' in types) is asserts
+
+
 def test_filtered_noise_frames_must_split_n_samples():
   with pytest.raises(ValueError, match='magnitudes has 999 frames'):
     synths.FilteredNoise(n_samples=16000)(tf.ones([1, 999, 33]))

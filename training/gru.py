@@ -32,15 +32,15 @@ Results equal Keras' to float32 round-off (tests/test_gru.py).
 
 The scan path is a CPU optimisation. On a GPU, Keras' own GRU runs the fused
 cuDNN kernel, while a scan launches a few small kernels per time step, so the
-layer decides by placement (`placement_device_type`): the scan path where its
+layer decides by placement (`ddsp.devices.placement_device_type`): the scan path where its
 ops will run on a CPU, Keras' path on GPUs, TPUs and anything else. The gin
 parameter `gru.GRU.path` ('auto', 'scan' or 'keras') overrides this, e.g. for
 benchmarks.
 """
 
+from ddsp import devices
 import gin
 import tensorflow as tf
-from tensorflow.python.eager import context as tf_context
 import tf_keras as tfk
 
 PATHS = ('auto', 'scan', 'keras')
@@ -135,29 +135,6 @@ def gru_sequence(x, h0, kernel, recurrent_kernel, bias):
   return hs, grad
 
 
-def placement_device_type():
-  """Device type ('CPU', 'GPU', 'TPU', ...) that ops created here run on.
-
-  In order: the device scope of the graph being built (a `tf.device` inside a
-  tf.function, or a tf.distribute replica's device), then the eager device
-  scope (in eager mode, or around the call that traces a tf.function), then
-  TensorFlow's default placement: the first GPU if one is visible, else the
-  first TPU, else the CPU.
-  """
-  name = ''
-  if not tf.executing_eagerly():
-    name = tf.no_op().device
-  if not name:
-    name = tf_context.context().device_name or ''
-  device_type = tf.DeviceSpec.from_string(name).device_type if name else None
-  if device_type:
-    return device_type.upper()
-  for default in ('GPU', 'TPU'):
-    if tf.config.list_logical_devices(default):
-      return default
-  return 'CPU'
-
-
 @gin.configurable(module='ddsp.training.gru')
 class GRU(tfk.layers.GRU):
   """`tf_keras.layers.GRU` with a faster CPU training path (same weights)."""
@@ -194,7 +171,7 @@ class GRU(tfk.layers.GRU):
     """Whether a call with these inputs, here, takes the scan path."""
     if self.path == 'keras' or not self._fast_path_applies(inputs, mask):
       return False
-    return self.path == 'scan' or placement_device_type() == 'CPU'
+    return self.path == 'scan' or devices.placed_on_cpu()
 
   def call(self, inputs, mask=None, training=None, initial_state=None):
     if not self.uses_scan_path(inputs, mask):

@@ -343,9 +343,11 @@ def train(data_provider,
   step = start_step
 
   with summary_writer.as_default():
-    while int(trainer.step.numpy()) < num_steps:
+    while step < num_steps:
       losses = trainer.train_step(dataset_iter)
-      step = int(trainer.step.numpy())
+      # One optimizer update per train_step: count on the host instead of
+      # reading the (device) step variable.
+      step += 1
 
       # Running means of the losses between summaries.
       if not avg_losses:
