@@ -67,13 +67,13 @@ class BuildPyWithGin(_build_py):
 
 
 setuptools.setup(
-    name='ddsp',
+    name='ddsp-modern',
     version=__version__,
     description='Differentiable Digital Signal Processing ',
     long_description=open(os.path.join(_HERE, 'README.md')).read(),
     long_description_content_type='text/markdown',
     author='Google Inc. (original); ddsp reimplementation authors',
-    url='http://github.com/magenta/ddsp',
+    url='https://github.com/ddsp-modern/ddsp-modern',
     license='Apache 2.0',
     packages=sorted(PACKAGE_DIR),
     package_dir=PACKAGE_DIR,
@@ -101,7 +101,7 @@ setuptools.setup(
     ],
     extras_require={
         'test': ['pytest>=8', 'pytest-xdist', 'psutil', 'nbclient',
-                 'nbformat', 'ipykernel'],
+                 'nbformat', 'ipykernel', 'mir_eval>=0.8'],
         'midi': ['note_seq', 'mir_eval'],
         'tfds': ['tensorflow-datasets'],
         'gcp': ['google-cloud-storage', 'cloudml-hypertune'],

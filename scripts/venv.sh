@@ -10,6 +10,9 @@ fi
 STAMP="$ROOT/.venv/.ddsp-installed"
 if [ ! -f "$STAMP" ] || [ "$ROOT/setup.py" -nt "$STAMP" ] || [ "$ROOT/pyproject.toml" -nt "$STAMP" ]; then
   "$ROOT/.venv/bin/python" -m pip install -q --upgrade pip 'setuptools>=69' wheel
+  # Earlier checkouts installed this project under the original's distribution
+  # name, `ddsp`; it would shadow `ddsp-modern`.
+  "$ROOT/.venv/bin/python" -m pip uninstall -q -y ddsp >/dev/null 2>&1 || true
   "$ROOT/.venv/bin/python" -m pip install -q -e "$ROOT[test]"
   touch "$STAMP"
 fi

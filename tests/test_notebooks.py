@@ -1,4 +1,10 @@
-"""Every notebook runs top to bottom headless (nbclient), without error."""
+"""Every notebook runs top to bottom headless (nbclient), without error.
+
+The kernel imports TensorFlow before the notebook's first cell, without
+TF_USE_LEGACY_KERAS in its environment, as Colab users and most scripts do:
+`tf.keras` is then Keras 3 while ddsp builds tf_keras (Keras 2) models, and
+the notebooks must still run.
+"""
 import glob
 import os
 
@@ -16,12 +22,40 @@ DEMOS = [os.path.join(COLAB, 'demos', n) for n in
 pytestmark = pytest.mark.slow
 
 
+# Cells run before the notebook's own: TensorFlow is imported first, and
+# tf.keras resolves to Keras 3 (asserted, so the scenario is really tested).
+# (tf_keras's tf.keras module has no __version__.)
+KERAS3_FIRST = (
+    'import tensorflow as tf',
+    "_keras_version = getattr(tf.keras, '__version__', 'tf_keras')\n"
+    "assert _keras_version.startswith('3'), _keras_version",
+)
+
+
 def _run(path, env, cwd, timeout=1500):
+  """Executes the notebook at `path` in a fresh kernel; returns it.
+
+  Args:
+    path: The .ipynb file.
+    env: Environment variables for the kernel; a None value removes the
+      variable. TF_USE_LEGACY_KERAS is removed unless given.
+    cwd: Working directory of the kernel.
+    timeout: Seconds allowed per cell.
+
+  Returns:
+    The executed notebook, with its outputs.
+  """
   from nbclient import NotebookClient  # pylint: disable=g-import-not-at-top
+  env = {'TF_USE_LEGACY_KERAS': None, **env}
   old = {k: os.environ.get(k) for k in env}
-  os.environ.update(env)
+  for k, v in env.items():
+    if v is None:
+      os.environ.pop(k, None)
+    else:
+      os.environ[k] = v
   try:
     nb = nbformat.read(path, as_version=4)
+    nb.cells[:0] = [nbformat.v4.new_code_cell(src) for src in KERAS3_FIRST]
     NotebookClient(nb, timeout=timeout, kernel_name='python3',
                    resources={'metadata': {'path': cwd}}).execute()
   finally:
