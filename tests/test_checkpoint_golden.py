@@ -27,9 +27,9 @@ from ddsp.training import data
 from ddsp.training import models
 from ddsp.training import trainers
 
-SOLO_DIR = os.path.join(golden.GOLDEN_DIR, 'solo_instrument')
-CKPT_DIR = os.path.join(SOLO_DIR, 'ckpt')
-TFRECORD = os.path.join(SOLO_DIR, 'train.tfrecord-00000-of-00001')
+CKPT_DIR = golden.path(golden.SOLO_CKPT)
+TFRECORD = golden.path(golden.SOLO_TFRECORD)
+SOURCE_WAV = golden.path('golden/solo_instrument/source.wav')
 REPO_GIN_DIR = os.path.join(
     os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'gin')
 AREA = 'checkpoint'
@@ -38,7 +38,7 @@ FEATURE_KEYS = ('audio', 'audio_16k', 'f0_hz', 'f0_confidence', 'loudness_db')
 
 
 def _reference_variables():
-  with open(os.path.join(golden.GOLDEN_DIR, 'checkpoint_variables.json')) as f:
+  with open(golden.path('golden/checkpoint_variables.json')) as f:
     return {name: list(shape) for name, shape in json.load(f)}
 
 
@@ -150,6 +150,7 @@ def _output_specs():
   return golden.expected(AREA, case)
 
 
+@pytest.mark.needs_shared(golden.SOLO_CKPT)
 @pytest.mark.parametrize('spec, ref', _output_specs(),
                          ids=[s['name'] for s, _ in _output_specs()])
 def test_restored_checkpoint_reproduces_the_original(spec, ref):
@@ -164,6 +165,7 @@ def test_restored_checkpoint_reproduces_the_original(spec, ref):
   golden.assert_output_close(mine, spec, ref)
 
 
+@pytest.mark.needs_shared(golden.SOLO_CKPT)
 def test_restore_matches_every_model_variable_of_the_checkpoint():
   model, _, _ = _restored_run()
   reader = tf.train.load_checkpoint(CKPT_DIR)
@@ -182,6 +184,7 @@ def test_restore_from_a_missing_folder_raises(tmp_path):
     model.restore(str(tmp_path / 'nothing_here'))
 
 
+@pytest.mark.needs_shared(golden.SOLO_CKPT)
 def test_restore_keys_restores_only_the_decoder(clean_gin):
   gin.parse_config_file(
       os.path.join(CKPT_DIR, 'operative_config-0.gin'), skip_unknown=True)
@@ -220,13 +223,13 @@ def _offset_of(audio, source):
   raise AssertionError('example audio not found in the source wav')
 
 
+@pytest.mark.needs_shared(golden.SOLO_TFRECORD)
 def test_golden_tfrecord_reads_back_with_the_recorded_features():
   import soundfile  # pylint: disable=g-import-not-at-top
   case = golden.get_case(AREA, 'tfrecord_features')
   refs = {spec['name']: ref for spec, ref in golden.expected(AREA, case)}
   offsets = list(refs['offset_seconds'])
-  source, _ = soundfile.read(os.path.join(SOLO_DIR, 'source.wav'),
-                             dtype='int16')
+  source, _ = soundfile.read(SOURCE_WAV, dtype='int16')
   source = source.astype(np.float32) / 32767.0
   source = np.pad(source, (0, 20 * 16000 - len(source) % (20 * 16000)))
 

@@ -4,6 +4,7 @@ import io
 import os
 import sys
 
+import golden
 import numpy as np
 import pytest
 import soundfile as sf
@@ -133,6 +134,7 @@ def test_auto_tune_amount_zero_is_identity():
   np.testing.assert_array_equal(out, f0)
 
 
+@pytest.mark.needs_shared(golden.SOLO_TFRECORD)
 def test_save_dataset_statistics_writes_a_loadable_pickle(tmp_path):
   import test_dataset_statistics as tds  # pylint: disable=g-import-not-at-top
   path = str(tmp_path / 'dataset_statistics.pkl')

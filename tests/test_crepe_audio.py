@@ -55,9 +55,11 @@ def _scored(gt_hz, settle_frames=10, jump_cents=50.0):
 
 
 @pytest.mark.parametrize('model_capacity', ['tiny', 'full'])
-@pytest.mark.parametrize('clip', CLIPS)
+@pytest.mark.parametrize('clip', [
+    pytest.param(clip, marks=pytest.mark.needs_shared('audio/' + clip))
+    for clip in CLIPS])
 def test_median_cents_error_on_voiced_frames(clip, model_capacity):
-  path = os.path.join(golden.AUDIO_DIR, clip)
+  path = golden.path('audio/' + clip)
   audio = _load_16k(path)
   gt_hz = _ground_truth(path)
   f0_hz, confidence = spectral_ops.compute_f0(

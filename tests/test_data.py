@@ -9,8 +9,7 @@ import tensorflow as tf
 
 from ddsp.training import data
 
-GOLDEN_TFRECORD = os.path.join(golden.GOLDEN_DIR, 'solo_instrument',
-                               'train.tfrecord-00000-of-00001')
+GOLDEN_TFRECORD = golden.path(golden.SOLO_TFRECORD)
 
 
 def _float_feature(values):
@@ -59,6 +58,7 @@ def short_records(tmp_path):
 # ----------------------------------------------------------------------------
 # TFRecordProvider.
 # ----------------------------------------------------------------------------
+@pytest.mark.needs_shared(golden.SOLO_TFRECORD)
 def test_tfrecord_provider_reads_the_golden_tfrecord():
   provider = data.TFRecordProvider(GOLDEN_TFRECORD, example_secs=4,
                                    sample_rate=16000, frame_rate=250,
@@ -73,6 +73,7 @@ def test_tfrecord_provider_reads_the_golden_tfrecord():
   assert provider.sample_rate == 16000 and provider.frame_rate == 250
 
 
+@pytest.mark.needs_shared(golden.SOLO_TFRECORD)
 def test_get_batch_splits_the_golden_tfrecord_into_batches():
   provider = data.TFRecordProvider(GOLDEN_TFRECORD)
   batches = list(provider.get_batch(4, shuffle=False, repeats=1))

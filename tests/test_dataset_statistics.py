@@ -10,10 +10,8 @@ import tensorflow as tf
 
 from ddsp.training import postprocessing
 
-CKPT_DIR = os.path.join(golden.GOLDEN_DIR, 'solo_instrument', 'ckpt')
-PKL = os.path.join(CKPT_DIR, 'dataset_statistics.pkl')
-TFRECORD = os.path.join(golden.GOLDEN_DIR, 'solo_instrument',
-                        'train.tfrecord-00000-of-00001')
+PKL = golden.path('golden/solo_instrument/ckpt/dataset_statistics.pkl')
+TFRECORD = golden.path(golden.SOLO_TFRECORD)
 CASE = golden.get_case('checkpoint', 'dataset_statistics')
 OUTPUTS = {o['name']: o for o in CASE['outputs']}
 
@@ -69,12 +67,14 @@ def test_golden_pickle_values(golden_stats, name):
                              _ref(name))
 
 
+@pytest.mark.needs_shared(golden.SOLO_TFRECORD)
 @pytest.mark.parametrize('name', sorted(OUTPUTS))
 def test_computed_statistics_match_golden(computed_stats, name):
   golden.assert_output_close(_value(computed_stats, name), OUTPUTS[name],
                              _ref(name))
 
 
+@pytest.mark.needs_shared(golden.SOLO_TFRECORD)
 def test_statistics_are_float32_scalars(computed_stats):
   for key in postprocessing.statistics_keys()[:-1]:
     assert isinstance(computed_stats[key], np.float32), key
@@ -93,6 +93,7 @@ def _globals(data):
   return found
 
 
+@pytest.mark.needs_shared(golden.SOLO_TFRECORD)
 def test_saved_pickle_has_the_original_structure(computed_stats, golden_stats,
                                                  tmp_path):
   path = str(tmp_path / 'dataset_statistics.pkl')
@@ -146,6 +147,7 @@ def test_non_dict_pickle_is_refused():
     postprocessing.loads_dataset_statistics(pickle.dumps([1.0, 2.0]))
 
 
+@pytest.mark.needs_shared(golden.SOLO_TFRECORD)
 def test_default_power_frame_rate_no_longer_crashes():
   """Known bug 14 (IndexError with power at 50 Hz on 250 Hz data) is fixed."""
   stats = postprocessing.compute_dataset_statistics(

@@ -14,7 +14,7 @@ from ddsp.training import ddsp_run
 import training_toys
 
 FLAGS = flags.FLAGS
-GOLDEN_SOLO = os.path.join(golden.GOLDEN_DIR, 'solo_instrument')
+GOLDEN_SOLO = golden.path('golden/solo_instrument')
 
 
 @pytest.fixture(autouse=True)
@@ -242,6 +242,7 @@ def test_train_then_eval_and_sample_a_tiny_model(tmp_path):
   assert tags['losses/total_loss'] == [3]
 
 
+@pytest.mark.needs_shared(golden.SOLO_CKPT, golden.SOLO_TFRECORD)
 def test_sample_from_the_original_checkpoint(tmp_path):
   """The original's solo_instrument checkpoint restores through ddsp_run."""
   save_dir = str(tmp_path / 'samples')

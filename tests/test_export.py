@@ -9,7 +9,8 @@ import tensorflow as tf
 from ddsp.training import ddsp_export
 from ddsp.training import inference
 
-CKPT = os.path.join(golden.GOLDEN_DIR, 'solo_instrument', 'ckpt')
+CKPT = golden.path(golden.SOLO_CKPT)
+needs_ckpt = pytest.mark.needs_shared(golden.SOLO_CKPT)
 LENGTH = 'AutoencoderInference.length_seconds = 0.5'
 CONTROL_KEYS = ('amps', 'harmonic_distribution', 'noise_magnitudes')
 
@@ -30,6 +31,7 @@ def _features(n_frames=125):
   return {'f0_hz': 300.0 + 100.0 * t, 'loudness_db': -60.0 + 40.0 * t}
 
 
+@needs_ckpt
 def test_export_folder_layout(exported):
   names = set(os.listdir(exported))
   assert {'saved_model.pb', 'variables', 'tflite', 'reverb_ir_16000_hz.wav',
@@ -37,6 +39,7 @@ def test_export_folder_layout(exported):
   assert os.path.getsize(os.path.join(exported, 'tflite', 'model.tflite'))
 
 
+@needs_ckpt
 def test_reverb_ir_is_really_resampled(exported):
   import soundfile as sf  # pylint: disable=g-import-not-at-top
   ir16, sr16 = sf.read(os.path.join(exported, 'reverb_ir_16000_hz.wav'))
@@ -69,6 +72,7 @@ def _assert_controls_match(out, ref):
                                atol=1e-4, rtol=0, err_msg=key)
 
 
+@needs_ckpt
 @pytest.mark.parametrize('signature', ['serving_default', 'controls'])
 def test_saved_model_gives_the_keras_controls(exported, keras_reference,
                                               signature):
@@ -83,6 +87,7 @@ def test_saved_model_gives_the_keras_controls(exported, keras_reference,
     assert 'audio_synth' not in out
 
 
+@needs_ckpt
 def test_tflite_controls_signature_gives_the_keras_controls(exported,
                                                             keras_reference):
   feats, ref = keras_reference
@@ -92,6 +97,7 @@ def test_tflite_controls_signature_gives_the_keras_controls(exported,
   _assert_controls_match(out, ref)
 
 
+@needs_ckpt
 def test_tflite_model_has_the_serving_signature(exported):
   interp = tf.lite.Interpreter(
       model_path=os.path.join(exported, 'tflite', 'model.tflite'))
@@ -101,6 +107,7 @@ def test_tflite_model_has_the_serving_signature(exported):
           'noise_magnitudes'} <= set(signature['outputs'])
 
 
+@needs_ckpt
 @pytest.mark.xfail(strict=True, raises=RuntimeError,
                    reason='The filtered-noise FFT needs Select TF ops '
                    '(FlexComplex, FlexIRFFT); the Python tf.lite.Interpreter '
@@ -113,6 +120,7 @@ def test_tflite_model_runs(exported):
   assert outputs['audio_synth'].shape == (1, 8000)
 
 
+@needs_ckpt
 def test_default_inference_model_exists():
   """Known bug 12: the default `streaming_f0_pw` raised KeyError (fixed)."""
   assert ddsp_export.flags.FLAGS['inference_model'].default == (

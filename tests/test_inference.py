@@ -11,7 +11,8 @@ from ddsp.training import ddsp_run
 from ddsp.training import inference
 from ddsp.training import models
 
-CKPT = os.path.join(golden.GOLDEN_DIR, 'solo_instrument', 'ckpt')
+CKPT = golden.path(golden.SOLO_CKPT)
+needs_ckpt = pytest.mark.needs_shared(golden.SOLO_CKPT)
 CONTROLS = ('amps', 'harmonic_distribution', 'noise_magnitudes')
 
 
@@ -27,6 +28,7 @@ def ae_inference():
                                         verbose=False)
 
 
+@needs_ckpt
 def test_autoencoder_inference_sizes(ae_inference):
   assert ae_inference.sample_rate == 16000
   assert ae_inference.hop_size == 64
@@ -34,6 +36,7 @@ def test_autoencoder_inference_sizes(ae_inference):
   assert ae_inference.preprocessor_type == 'F0LoudnessPreprocessor'
 
 
+@needs_ckpt
 def test_autoencoder_inference_builds_without_audio(ae_inference):
   """Known bug 18 made build_network crash (no audio); fixed."""
   out = ae_inference(_features(250))
@@ -41,12 +44,14 @@ def test_autoencoder_inference_builds_without_audio(ae_inference):
   assert np.all(np.isfinite(out['audio_synth']))
 
 
+@needs_ckpt
 def test_autoencoder_inference_removes_reverb(ae_inference):
   names = ae_inference.processor_group.processor_names
   assert 'reverb' not in names
   assert names == ['harmonic', 'filtered_noise', 'add']
 
 
+@needs_ckpt
 def test_autoencoder_inference_controls_match_the_training_model(
     ae_inference):
   feats = _features(250)
@@ -61,6 +66,7 @@ def test_autoencoder_inference_controls_match_the_training_model(
     np.testing.assert_allclose(out[key], ref[key], atol=1e-5, err_msg=key)
 
 
+@needs_ckpt
 @pytest.mark.parametrize('key', [
     'amps', 'harmonic_distribution', 'noise_magnitudes',
     'harmonic/controls/amplitudes', 'harmonic/controls/harmonic_distribution',
@@ -75,6 +81,7 @@ def test_synth_controls_equal_the_full_call(ae_inference, key):
   np.testing.assert_allclose(mine, ref, atol=1e-6, err_msg=key)
 
 
+@needs_ckpt
 def test_synth_controls_skip_synthesis(ae_inference):
   controls = ae_inference.synth_controls(_features(250))
   assert 'audio_synth' not in controls
@@ -82,6 +89,7 @@ def test_synth_controls_skip_synthesis(ae_inference):
   assert 'signal' not in controls['harmonic']
 
 
+@needs_ckpt
 def test_autoencoder_inference_is_gin_configurable():
   gin.clear_config()
   with gin.unlock_config():
@@ -93,6 +101,7 @@ def test_autoencoder_inference_is_gin_configurable():
   gin.clear_config()
 
 
+@needs_ckpt
 def test_streaming_inference_is_one_frame():
   gin.clear_config()
   model = inference.StreamingF0PwInference(CKPT, verbose=False)

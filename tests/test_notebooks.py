@@ -14,7 +14,7 @@ import pytest
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 COLAB = os.path.join(REPO, 'colab')
-CKPT = os.path.join(golden.GOLDEN_DIR, 'solo_instrument', 'ckpt')
+CKPT = golden.path(golden.SOLO_CKPT)
 TUTORIALS = sorted(glob.glob(os.path.join(COLAB, 'tutorials', '*.ipynb')))
 DEMOS = [os.path.join(COLAB, 'demos', n) for n in
          ('timbre_transfer.ipynb', 'train_autoencoder.ipynb')]
@@ -88,6 +88,7 @@ def test_tutorial(path, tmp_path):
   _run(path, {'DDSP_TRAIN_STEPS': '2', 'MPLBACKEND': 'Agg'}, str(tmp_path))
 
 
+@pytest.mark.needs_shared(golden.SOLO_CKPT)
 @pytest.mark.parametrize('adjust', ['1', '0'])
 def test_timbre_transfer_notebook(tmp_path, adjust):
   nb = _run(DEMOS[0], {

@@ -10,7 +10,7 @@ import pytest
 import soundfile as sf
 import tensorflow as tf
 
-BAD_DIR = os.path.join(golden.AUDIO_DIR, 'bad')
+BAD_DIR = golden.path('audio/bad')
 BROKEN = ('empty_0_bytes.wav', 'not_audio_text.wav',
           'truncated_header_4s_data_1p5s.wav', 'nan_samples_float32.wav')
 MODULE = 'ddsp.training.data_preparation.ddsp_prepare_tfrecord'

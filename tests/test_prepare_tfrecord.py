@@ -16,8 +16,8 @@ import tensorflow as tf
 from ddsp.training.data_preparation import audio_io
 from ddsp.training.data_preparation import prepare_tfrecord_lib as lib
 
-GOLDEN_WAV = os.path.join(golden.GOLDEN_DIR, 'solo_instrument', 'source.wav')
-BAD_DIR = os.path.join(golden.AUDIO_DIR, 'bad')
+GOLDEN_WAV = golden.path('golden/solo_instrument/source.wav')
+BAD_DIR = golden.path('audio/bad')
 FRAME_KEYS = ('f0_hz', 'f0_confidence', 'loudness_db')
 
 

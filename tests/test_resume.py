@@ -93,9 +93,10 @@ def test_sigkill_between_saves_restarts_from_the_last_checkpoint(tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.needs_shared(golden.SOLO_CKPT, golden.SOLO_TFRECORD)
 def test_training_continues_from_the_original_checkpoint(tmp_path):
   """ckpt-20 of the original -> two more steps -> ckpt-21, ckpt-22."""
-  src = os.path.join(golden.GOLDEN_DIR, 'solo_instrument')
+  src = golden.path('golden/solo_instrument')
   run_dir = str(tmp_path / 'ckpt')
   shutil.copytree(os.path.join(src, 'ckpt'), run_dir)
   for name in os.listdir(run_dir):

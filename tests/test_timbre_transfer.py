@@ -12,8 +12,11 @@ import soundfile as sf
 from ddsp.training import postprocessing
 from ddsp.training import timbre_transfer as tt
 
-CKPT = os.path.join(golden.GOLDEN_DIR, 'solo_instrument', 'ckpt')
-VOICE = os.path.join(golden.AUDIO_DIR, 'voice', 'voice_hum_alto_01.wav')
+CKPT = golden.path(golden.SOLO_CKPT)
+STATISTICS = golden.path('golden/solo_instrument/ckpt/dataset_statistics.pkl')
+VOICE_CLIP = 'audio/voice/voice_hum_alto_01.wav'
+VOICE = golden.path(VOICE_CLIP)
+needs_ckpt = pytest.mark.needs_shared(golden.SOLO_CKPT)
 
 
 def _tone(seconds, sr=16000, hz=330.0, amp=0.4):
@@ -85,8 +88,7 @@ def _note_features(pitch_midi=52.0, n=1500):
 
 
 def test_auto_adjust_moves_register_and_loudness_to_the_dataset():
-  stats = postprocessing.load_dataset_statistics(
-      os.path.join(CKPT, 'dataset_statistics.pkl'))
+  stats = postprocessing.load_dataset_statistics(STATISTICS)
   # 1.44 octaves below the data's mean pitch (69.3): the Colab rounds up
   # (ceil) unless the difference exceeds 1.5 octaves, so +2 octaves.
   feats = _note_features(pitch_midi=52.0)
@@ -117,8 +119,7 @@ def test_auto_adjust_octave_rounding(pitch, octaves):
 
 
 def test_auto_adjust_without_notes_is_identity(capsys):
-  stats = postprocessing.load_dataset_statistics(
-      os.path.join(CKPT, 'dataset_statistics.pkl'))
+  stats = postprocessing.load_dataset_statistics(STATISTICS)
   feats = _note_features()
   feats['f0_confidence'][:] = 0.0
   out, mask, _ = tt.auto_adjust(feats, stats)
@@ -127,6 +128,7 @@ def test_auto_adjust_without_notes_is_identity(capsys):
   assert 'no notes detected' in capsys.readouterr().out
 
 
+@needs_ckpt
 def test_find_model_dir_in_zip(tmp_path):
   zpath = str(tmp_path / 'model.zip')
   with zipfile.ZipFile(zpath, 'w') as z:
@@ -159,7 +161,7 @@ def test_audio_stream_reads_any_format_as_16k_mono(tmp_path, fmt, rate,
 
 
 def test_audio_stream_rejects_bad_files():
-  bad = os.path.join(golden.AUDIO_DIR, 'bad')
+  bad = golden.path('audio/bad')
   with pytest.raises(ValueError):
     list(tt.AudioStream(os.path.join(bad, 'empty_0_bytes.wav'),
                         16000).blocks())
@@ -169,6 +171,7 @@ def test_audio_stream_rejects_bad_files():
 
 
 @pytest.mark.slow
+@pytest.mark.needs_shared(golden.SOLO_CKPT, VOICE_CLIP)
 @pytest.mark.parametrize('auto_adjust', [True, False])
 def test_transfer_file_golden_checkpoint(tmp_path, auto_adjust):
   src = str(tmp_path / 'voice.wav')
@@ -192,6 +195,7 @@ def test_transfer_file_golden_checkpoint(tmp_path, auto_adjust):
 
 
 @pytest.mark.slow
+@needs_ckpt
 def test_command_line(tmp_path):
   src = str(tmp_path / 'in.flac')
   sf.write(src, _tone(1.2, 22050), 22050)
@@ -207,6 +211,7 @@ def test_command_line(tmp_path):
   assert sf.info(out).frames == (int(1.2 * 16000) // 64) * 64
 
 
+@needs_ckpt
 def test_command_line_missing_input_is_a_clear_error(tmp_path):
   proc = subprocess.run(
       [sys.executable, '-m', 'ddsp.training.timbre_transfer',

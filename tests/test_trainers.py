@@ -202,7 +202,7 @@ def test_restore_keys_restores_only_those_parts(tmp_path):
 # ---------------------------------------------------------------------------
 # The solo_instrument model against the original's checkpoint.
 # ---------------------------------------------------------------------------
-GOLDEN_CKPT = os.path.join(golden.GOLDEN_DIR, 'solo_instrument', 'ckpt')
+GOLDEN_CKPT = golden.path(golden.SOLO_CKPT)
 
 
 @pytest.fixture(scope='module')
@@ -238,12 +238,12 @@ def test_fresh_solo_instrument_checkpoint_lists_the_original_variables(
   solo_trainer.save(str(tmp_path))
   mine = [[name, list(shape)]
           for name, shape in tf.train.list_variables(str(tmp_path))]
-  with open(os.path.join(golden.GOLDEN_DIR,
-                         'checkpoint_variables.json')) as f:
+  with open(golden.path('golden/checkpoint_variables.json')) as f:
     expected = json.load(f)
   assert mine == expected
 
 
+@pytest.mark.needs_shared(golden.SOLO_CKPT)
 def test_original_checkpoint_restores_model_step_and_adam_state(
     solo_trainer):
   solo_trainer.restore(GOLDEN_CKPT)

@@ -11,14 +11,15 @@ import os
 import subprocess
 import sys
 
+import golden
 import numpy as np
 import tensorflow as tf
 import tf_keras as tfk
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PYTHON = sys.executable
-GOLDEN_SOLO = os.path.join(os.path.dirname(REPO), 'shared', 'golden',
-                           'solo_instrument')
+# The original's solo_instrument run (outside the repository, see golden.py).
+GOLDEN_SOLO = golden.path('golden/solo_instrument')
 
 
 class ToyModel(tfk.Model):
