@@ -72,7 +72,7 @@ setuptools.setup(
     description='Differentiable Digital Signal Processing ',
     long_description=open(os.path.join(_HERE, 'README.md')).read(),
     long_description_content_type='text/markdown',
-    author='Google Inc. (original); ddsp reimplementation authors',
+    author='The ddsp-modern Authors',
     url='https://github.com/ddsp-modern/ddsp-modern',
     license='Apache 2.0',
     packages=sorted(PACKAGE_DIR),
