@@ -828,7 +828,9 @@ def _check_frequencies(frequencies, name, fn_name):
   """In eager mode, rejects NaN or negative frequencies (names the argument).
 
   Inside a tf.function (and under XLA) the check is skipped so tracing stays
-  free of assertions.
+  free of assertions. Processors check their frequency controls once
+  themselves and call the unchecked bodies `_harmonic_synthesis` and
+  `_wavetable_synthesis` (see `ddsp.processors`).
   """
   if not tf.executing_eagerly():
     return
@@ -1097,12 +1099,30 @@ def harmonic_synthesis(frequencies: tf.Tensor,
 
   Returns:
     Audio `[B, n_samples]`.
+
+  Raises:
+    ValueError: for a bad rank, or in eager mode for NaN or negative
+      `frequencies`.
+  """
+  frequencies = tf_float32(frequencies)
+  _check_frequencies(frequencies, 'frequencies', 'harmonic_synthesis')
+  return _harmonic_synthesis(frequencies, amplitudes, harmonic_shifts,
+                             harmonic_distribution, n_samples, sample_rate,
+                             amp_resample_method, use_angular_cumsum)
+
+
+def _harmonic_synthesis(frequencies, amplitudes, harmonic_shifts,
+                        harmonic_distribution, n_samples, sample_rate,
+                        amp_resample_method, use_angular_cumsum):
+  """`harmonic_synthesis` with static checks only (no read of frequencies).
+
+  For callers that checked the values of `frequencies` already
+  (`synths.Harmonic`); arguments as in `harmonic_synthesis`.
   """
   frequencies = tf_float32(frequencies)
   amplitudes = tf_float32(amplitudes)
   _check_rank(frequencies, 3, 'frequencies', 'harmonic_synthesis')
   _check_rank(amplitudes, 3, 'amplitudes', 'harmonic_synthesis')
-  _check_frequencies(frequencies, 'frequencies', 'harmonic_synthesis')
 
   if harmonic_distribution is not None:
     harmonic_distribution = tf_float32(harmonic_distribution)
@@ -1262,13 +1282,29 @@ def wavetable_synthesis(frequencies: tf.Tensor,
 
   Returns:
     Audio `[B, n_samples]`.
+
+  Raises:
+    ValueError: for a bad rank, or in eager mode for NaN or negative
+      `frequencies`.
+  """
+  frequencies = tf_float32(frequencies)
+  _check_frequencies(frequencies, 'frequencies', 'wavetable_synthesis')
+  return _wavetable_synthesis(frequencies, amplitudes, wavetables, n_samples,
+                              sample_rate)
+
+
+def _wavetable_synthesis(frequencies, amplitudes, wavetables, n_samples,
+                         sample_rate):
+  """`wavetable_synthesis` with static checks only (no read of frequencies).
+
+  For callers that checked the values of `frequencies` already
+  (`synths.Wavetable`); arguments as in `wavetable_synthesis`.
   """
   frequencies = tf_float32(frequencies)
   amplitudes = tf_float32(amplitudes)
   wavetables = tf_float32(wavetables)
   _check_rank(frequencies, 3, 'frequencies', 'wavetable_synthesis')
   _check_rank(amplitudes, 3, 'amplitudes', 'wavetable_synthesis')
-  _check_frequencies(frequencies, 'frequencies', 'wavetable_synthesis')
 
   amplitude_envelope = resample(amplitudes, n_samples, method='window')[:, :, 0]
   frequency_envelope = resample(frequencies, n_samples)

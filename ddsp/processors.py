@@ -8,6 +8,29 @@ A `Processor` splits its work in two steps:
 so the keys of the controls dict must be the parameter names of
 `get_signal`. A `ProcessorGroup` runs a DAG of processors (see `ddsp.dags`)
 and returns the signal of its last node.
+
+Input checks follow one policy in processors, synths and effects:
+
+* Static checks read only what is known when ops are built: ranks, sizes
+  known at trace time, argument values (e.g. `Crop.crop_location`). They run
+  in Python (once per trace inside a tf.function) and add nothing to the
+  graph. `get_controls`, `get_signal` and the `ddsp.core` functions can each
+  be called alone, so each makes the static checks it needs and names the
+  bad argument in a ValueError, even when its caller checked the same shape.
+* Value checks read the data. A processor lists the controls that hold
+  frequencies in Hz in `frequency_controls`; `Processor.call` checks that they
+  are >= 0 and not NaN once per call, between `get_controls` and
+  `get_signal`:
+    - eager mode: on the host, one copy per checked control (ValueError);
+    - graph placed on a CPU: one `tf.debugging` assertion per checked control
+      (InvalidArgumentError when the graph runs);
+    - graph placed on a GPU or TPU: no check, so that a training step copies
+      nothing to the host (placement as in `ddsp.devices.placed_on_cpu`).
+  `get_signal` then calls the `ddsp.core` bodies that make static checks
+  only (`core._harmonic_synthesis`, `core._wavetable_synthesis`), so the
+  values are not read twice. Called directly, `get_signal` makes no value
+  checks, and the public core functions check frequencies in eager mode
+  only.
 """
 
 from typing import Dict, Sequence, Text
@@ -29,8 +52,8 @@ _IGNORED_CALL_KWARGS = ('training', 'mask')
 
 
 # ------------------------------------------------------------------------------
-# Input checks shared by processors, synths and effects (private).
-# They use static shapes only, so they cost nothing per call in graph mode.
+# Input checks shared by processors, synths and effects (private; the policy
+# is in the module docstring). All but `_check_frequencies` are static.
 # ------------------------------------------------------------------------------
 def _shape_of(x):
   """Static shape of a tensor, variable, array or nested list."""
@@ -108,12 +131,17 @@ def _check_frames_fit(n_frames, n_samples, name):
 
 
 def _check_frequencies(frequencies, name):
-  """Frequencies must be >= 0 and not NaN.
+  """Value check of a frequency control: >= 0 Hz and not NaN.
 
-  Eager inputs are checked at once (ValueError). Symbolic tensors placed on
-  a CPU get a `tf.debugging` assertion (InvalidArgumentError when run); on a
-  GPU or TPU the assertion would copy its verdict to the host in every
-  training step, so graphs placed there are not checked.
+  Made once per call by `Processor.call`. Eager inputs are read on the host
+  once (ValueError). Symbolic tensors placed on a CPU get one
+  `tf.debugging` assertion (InvalidArgumentError when run); on a GPU or TPU
+  the assertion would copy its verdict to the host in every training step,
+  so graphs placed there are not checked.
+
+  Args:
+    frequencies: Frequencies in Hz, any shape.
+    name: Name of the control, quoted in the error.
 
   Returns:
     `frequencies` (in graph mode on a CPU, with the assertion as a
@@ -143,7 +171,14 @@ def _check_frequencies(frequencies, name):
 # The Processor base class.
 # ------------------------------------------------------------------------------
 class Processor(tfkl.Layer):
-  """Abstract base class of signal processors."""
+  """Abstract base class of signal processors.
+
+  Attributes:
+    frequency_controls: Names of the controls (keys of the `get_controls`
+      dict) that hold frequencies in Hz; `call` checks their values once.
+  """
+
+  frequency_controls: Sequence[Text] = ()
 
   def __init__(self, name: Text, trainable: bool = False):
     super().__init__(name=name, trainable=trainable, autocast=False)
@@ -168,17 +203,34 @@ class Processor(tfkl.Layer):
       kwargs.pop(key, None)
     with dags._original_errors():  # pylint: disable=protected-access
       controls = self.get_controls(*args, **kwargs)
-      signal = self.get_signal(**controls)
+      signal = self.get_signal(**self._check_values(controls))
     if return_outputs_dict:
       return dict(signal=signal, controls=controls)
     return signal
+
+  def _check_values(self, controls: TensorDict) -> TensorDict:
+    """Checks the values of `frequency_controls` (the only value checks).
+
+    Args:
+      controls: Dict returned by `get_controls`.
+
+    Returns:
+      `controls`, or a copy whose checked entries carry their assertion
+      (graphs placed on a CPU).
+    """
+    if not self.frequency_controls:
+      return controls
+    checked = dict(controls)
+    for name in self.frequency_controls:
+      checked[name] = _check_frequencies(controls[name], name)
+    return checked
 
   def get_controls(self, *args: tf.Tensor, **kwargs: tf.Tensor) -> TensorDict:
     """Converts network outputs to a dict of controls for `get_signal`."""
     raise NotImplementedError
 
   def get_signal(self, *args: tf.Tensor, **kwargs: tf.Tensor) -> tf.Tensor:
-    """Computes the signal from the controls."""
+    """Computes the signal from the controls (static checks only)."""
     raise NotImplementedError
 
 

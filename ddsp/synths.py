@@ -10,11 +10,11 @@ from ddsp import processors
 import gin
 import tensorflow as tf
 
-# Private input checks (static shapes; see ddsp.processors).
+# Private static input checks; `processors.Processor.call` makes the value
+# checks of `frequency_controls` (see ddsp.processors).
 # pylint: disable=protected-access
 _check_rank = processors._check_rank
 _check_batch = processors._check_batch
-_check_frequencies = processors._check_frequencies
 _check_window_upsampling = processors._check_window_upsampling
 _check_frames_fit = processors._check_frames_fit
 # pylint: enable=protected-access
@@ -52,6 +52,8 @@ class TensorToAudio(processors.Processor):
 @gin.register(module='ddsp.synths')
 class Harmonic(processors.Processor):
   """Bank of harmonic sinusoids over a fundamental frequency."""
+
+  frequency_controls = ('f0_hz',)
 
   def __init__(self,
                n_samples=64000,
@@ -124,10 +126,11 @@ class Harmonic(processors.Processor):
     """Synthesizes audio [batch, n_samples] from the (scaled) controls."""
     self._check_inputs(amplitudes, harmonic_distribution, f0_hz)
     _check_amp_resampling(amplitudes, self.n_samples, self.amp_resample_method)
-    f0_hz = _check_frequencies(f0_hz, 'f0_hz')
-    return core.harmonic_synthesis(
+    # `call` has checked the values of f0_hz (frequency_controls).
+    return core._harmonic_synthesis(  # pylint: disable=protected-access
         frequencies=f0_hz,
         amplitudes=amplitudes,
+        harmonic_shifts=None,
         harmonic_distribution=harmonic_distribution,
         n_samples=self.n_samples,
         sample_rate=self.sample_rate,
@@ -189,6 +192,8 @@ class FilteredNoise(processors.Processor):
 class Wavetable(processors.Processor):
   """Oscillator reading a (time-varying) wavetable at frequency f0."""
 
+  frequency_controls = ('f0_hz',)
+
   def __init__(self,
                n_samples=64000,
                sample_rate=16000,
@@ -218,18 +223,21 @@ class Wavetable(processors.Processor):
     """Synthesizes audio [batch, n_samples]."""
     self._check_inputs(amplitudes, wavetables, f0_hz)
     _check_amp_resampling(amplitudes, self.n_samples, 'window')
-    f0_hz = _check_frequencies(f0_hz, 'f0_hz')
     wavetables = core.resample(wavetables, self.n_samples)
-    return core.wavetable_synthesis(amplitudes=amplitudes,
-                                    wavetables=wavetables,
-                                    frequencies=f0_hz,
-                                    n_samples=self.n_samples,
-                                    sample_rate=self.sample_rate)
+    # `call` has checked the values of f0_hz (frequency_controls).
+    return core._wavetable_synthesis(  # pylint: disable=protected-access
+        amplitudes=amplitudes,
+        wavetables=wavetables,
+        frequencies=f0_hz,
+        n_samples=self.n_samples,
+        sample_rate=self.sample_rate)
 
 
 @gin.register(module='ddsp.synths')
 class Sinusoidal(processors.Processor):
   """Bank of freely moving sinusoids."""
+
+  frequency_controls = ('frequencies',)
 
   def __init__(self,
                n_samples=64000,
@@ -281,7 +289,6 @@ class Sinusoidal(processors.Processor):
                 '[batch, n_frames, n_sinusoids]')
     _check_batch(amplitudes=amplitudes, frequencies=frequencies)
     _check_amp_resampling(amplitudes, self.n_samples, self.amp_resample_method)
-    frequencies = _check_frequencies(frequencies, 'frequencies')
     amplitude_envelopes = core.resample(amplitudes, self.n_samples,
                                         method=self.amp_resample_method)
     frequency_envelopes = core.resample(frequencies, self.n_samples)

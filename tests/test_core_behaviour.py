@@ -1,9 +1,10 @@
-"""Behaviours of ddsp.core pinned by the original tests and the contract.
+"""Behaviours of ddsp.core pinned by the original tests and its behaviour.
 
 Covers: agreement with librosa/scipy, resampling rules, oscillator accuracy,
-filters and delay compensation, the known bugs that are reproduced on purpose
-(README section 6, items 1, 2, 3 and 19), gradients, input validation,
-tf.function / XLA compatibility.
+filters and delay compensation, the original's bugs that are reproduced on
+purpose (the 'valid' crop, the inclusive phase cumsum, the in-place cutoff
+rescaling and the ignored use_angular_cumsum binding), gradients, input
+validation, tf.function / XLA compatibility.
 """
 import ddsp
 from ddsp import core
@@ -234,7 +235,7 @@ def test_harmonic_to_sinusoidal_removes_above_nyquist(f0):
 
 
 def test_oscillator_bank_reference_and_inclusive_cumsum():
-  """Known bug 2: sample 0 already has phase omega_0 (inclusive cumsum)."""
+  """Kept from the original: sample 0 has phase omega_0 (inclusive cumsum)."""
   out = core.oscillator_bank(tf.fill([1, 4, 1], 4000.0),
                              tf.fill([1, 4, 1], 0.5))
   np.testing.assert_allclose(out[0], [0.5, 0.0, -0.5, 0.0], atol=1e-6)
@@ -310,7 +311,8 @@ def test_harmonic_synthesis_accuracy(n_harmonics):
 
 
 def test_harmonic_synthesis_ignores_angular_cumsum_binding():
-  """Known bug 19: harmonic_synthesis passes use_angular_cumsum explicitly."""
+  """Kept from the original: harmonic_synthesis passes use_angular_cumsum
+  explicitly, so a gin binding of oscillator_bank cannot change it."""
   args = (tf.fill([1, 10, 1], 300.0), tf.fill([1, 10, 1], 0.5))
   kwargs = dict(harmonic_distribution=tf.ones([1, 10, 5]) / 5.0,
                 n_samples=4000)
@@ -399,7 +401,7 @@ def test_fft_convolve_valid_matches_scipy(audio_size, ir_size):
 
 
 def test_fft_convolve_valid_crop_bug_returns_empty():
-  """Known bug 1: `audio[:, start:-end]` is empty when end == 0."""
+  """Kept from the original: `audio[:, start:-end]` is empty when end == 0."""
   out = core.fft_convolve(tf.zeros([1, 64000]), tf.zeros([1, 250, 257]),
                           padding='valid')
   assert out.shape == (1, 0)
@@ -482,7 +484,7 @@ def test_sinc_impulse_response_has_unity_dc_gain_and_odd_length():
 
 
 def test_sinc_impulse_response_mutates_numpy_cutoff():
-  """Known bug 3: the cutoff is rescaled in place when sample_rate is set."""
+  """Kept from the original: the cutoff is rescaled in place (sample_rate)."""
   cutoff = np.full([1, 1, 1], 4000.0, np.float32)
   core.sinc_impulse_response(cutoff, window_size=32, sample_rate=16000)
   np.testing.assert_allclose(cutoff, 0.5)
@@ -565,6 +567,25 @@ def test_wavetable_synthesis_rejects_nan_f0():
   with pytest.raises(ValueError, match='frequencies'):
     core.wavetable_synthesis(f0, tf.ones([1, 10, 1]), tf.ones([1, 8]),
                              n_samples=1000)
+
+
+@pytest.mark.parametrize('public, body, args', [
+    (core.harmonic_synthesis, core._harmonic_synthesis,
+     (tf.ones([1, 10, 1]), None, None, 1000, 16000, 'window', False)),
+    (core.wavetable_synthesis, core._wavetable_synthesis,
+     (tf.ones([1, 10, 1]), tf.ones([1, 8]), 1000, 16000)),
+], ids=['harmonic_synthesis', 'wavetable_synthesis'])
+def test_frequency_values_are_read_by_the_public_function_only(
+    public, body, args, monkeypatch):
+  """Processors check f0 once themselves, then call the unchecked body."""
+  reads = []
+  monkeypatch.setattr(core, '_check_frequencies',
+                      lambda *check_args: reads.append(check_args[1:]))
+  f0 = np.full([1, 10, 1], -100.0, np.float32)
+  assert body(f0, *args).shape == (1, 1000)
+  assert not reads
+  np.testing.assert_array_equal(public(f0, *args), body(f0, *args))
+  assert len(reads) == 1
 
 
 def test_oscillator_bank_wrong_rank_names_argument():

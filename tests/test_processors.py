@@ -211,6 +211,77 @@ def test_processor_call_ignores_training_and_mask():
   np.testing.assert_allclose(p(x, training=True, mask=None), 2.0 * x)
 
 
+class _Tone(processors.Processor):
+  """Sine at a frame-wise frequency; 'hz' is checked by `call`."""
+
+  frequency_controls = ('hz',)
+
+  def __init__(self, name='tone'):
+    super().__init__(name=name)
+
+  def get_controls(self, hz):
+    return {'hz': hz, 'phase': tf.zeros_like(hz)}
+
+  def get_signal(self, hz, phase):
+    return tf.sin(hz / 1000.0 + phase)
+
+
+@pytest.fixture(name='value_checks')
+def fixture_value_checks(monkeypatch):
+  """Names passed to `processors._check_frequencies`, in call order."""
+  names = []
+  check = processors._check_frequencies  # pylint: disable=protected-access
+
+  def counted(frequencies, name):
+    names.append(name)
+    return check(frequencies, name)
+
+  monkeypatch.setattr(processors, '_check_frequencies', counted)
+  return names
+
+
+def test_call_checks_each_frequency_control_once(value_checks):
+  p = _Tone()
+  p(tf.fill([1, 4, 1], 100.0))
+  assert value_checks == ['hz']
+  value_checks.clear()
+  _Scale()(tf.ones([1, 3]))
+  assert not value_checks
+
+
+def test_call_rejects_bad_frequency_control_in_eager_and_cpu_graph():
+  p = _Tone()
+  bad = tf.constant([[[100.0], [-1.0]]])
+  with pytest.raises(ValueError, match='hz contains negative values'):
+    p(bad)
+
+  @tf.function
+  def on_cpu(hz):
+    with tf.device('/CPU:0'):
+      return p(hz)
+
+  with pytest.raises(tf.errors.InvalidArgumentError,
+                     match='hz must be >= 0 Hz and not NaN'):
+    on_cpu(bad)
+
+
+def test_get_signal_alone_makes_no_value_checks(value_checks):
+  """Value checks belong to `call`; get_signal is the unchecked half."""
+  p = _Tone()
+  out = p.get_signal(tf.constant([[[-1.0]]]), tf.zeros([1, 1, 1]))
+  np.testing.assert_allclose(out, np.sin([[[-1e-3]]]), rtol=1e-6)
+  assert not value_checks
+
+
+def test_outputs_dict_holds_the_controls_of_get_controls():
+  p = _Tone()
+  hz = tf.fill([1, 4, 1], 100.0)
+  outputs = p(hz, return_outputs_dict=True)
+  assert outputs['controls']['hz'] is hz
+  np.testing.assert_allclose(outputs['signal'], np.full([1, 4, 1], np.sin(0.1)),
+                             rtol=1e-6)
+
+
 # ------------------------------------------------------------------------------
 # Add / Mix / Crop.
 # ------------------------------------------------------------------------------

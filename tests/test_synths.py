@@ -91,7 +91,8 @@ def test_harmonic_single_sinusoid_matches_formula():
 
 
 def test_oscillator_bank_angular_cumsum_binding_has_no_effect_on_harmonic():
-  """Known bug 19: harmonic_synthesis passes use_angular_cumsum explicitly."""
+  """Kept from the original: harmonic_synthesis passes use_angular_cumsum
+  explicitly, so a gin binding of oscillator_bank cannot change it."""
   synth = synths.Harmonic(n_samples=16000)
   inputs = (_randn(1, 100, 1), _randn(1, 100, 8), _f0(1, 100))
   plain = synth(*inputs)
@@ -288,6 +289,116 @@ def test_harmonic_checks_f0_in_graphs_only_where_placed_on_cpu(device,
   spec = tf.TensorSpec([1, 10, 1], tf.float32)
   types = _op_types(placed, spec, tf.TensorSpec([1, 10, 4]), spec)
   assert ('Assert' in types) is asserts
+
+
+# ------------------------------------------------------------------------------
+# Value checks: once per call, on the host only in eager mode, and as one
+# assertion per checked control in graphs placed on a CPU (ddsp.processors).
+# ------------------------------------------------------------------------------
+def _synth_cases():
+  """(synth, inputs, names of the controls whose values are checked)."""
+  f0 = tf.fill([2, 10, 1], 200.0)
+  return {
+      'harmonic': (synths.Harmonic(n_samples=1000),
+                   [tf.ones([2, 10, 1]), tf.ones([2, 10, 4]), f0], ['f0_hz']),
+      'wavetable': (synths.Wavetable(n_samples=1000),
+                    [tf.ones([2, 10, 1]), tf.ones([2, 10, 64]), f0],
+                    ['f0_hz']),
+      'sinusoidal': (synths.Sinusoidal(n_samples=1000, freq_scale_fn=None),
+                     [tf.ones([2, 10, 3]), 200.0 * tf.ones([2, 10, 3])],
+                     ['frequencies']),
+      'filtered_noise': (synths.FilteredNoise(n_samples=1000),
+                         [tf.ones([2, 10, 33])], []),
+  }
+
+
+@pytest.fixture(name='host_reads')
+def fixture_host_reads(monkeypatch):
+  """Records every copy of an eager tensor of rank >= 2 to a NumPy array.
+
+  Such tensors are the synthesizers' inputs and controls; TensorFlow itself
+  reads small shape vectors on the host, which are not counted.
+  """
+  # pylint: disable=g-import-not-at-top,protected-access
+  from tensorflow.python.framework import ops
+  reads = []
+
+  def is_control(x):
+    return isinstance(x, ops._EagerTensorBase) and (x.shape.rank or 0) >= 2
+
+  def counted(read):
+    def wrapper(x, *args, **kwargs):
+      if is_control(x):
+        reads.append(tuple(x.shape))
+      return read(x, *args, **kwargs)
+    return wrapper
+
+  monkeypatch.setattr(ops._EagerTensorBase, '_numpy',
+                      counted(ops._EagerTensorBase._numpy))
+  monkeypatch.setattr(np, 'asarray', counted(np.asarray))
+  monkeypatch.setattr(np, 'array', counted(np.array))
+  return reads
+
+
+@pytest.mark.parametrize('case', ['harmonic', 'wavetable', 'sinusoidal',
+                                  'filtered_noise'])
+def test_eager_call_copies_each_checked_control_to_host_once(case,
+                                                             host_reads):
+  synth, inputs, checked = _synth_cases()[case]
+  synth(*inputs)
+  assert len(host_reads) == len(checked), host_reads
+
+
+def test_eager_processor_group_copies_f0_to_host_once(host_reads):
+  from ddsp import processors  # pylint: disable=g-import-not-at-top
+  group = processors.ProcessorGroup(dag=[
+      (synths.Harmonic(n_samples=1000), ['amps', 'dist', 'f0']),
+      (synths.FilteredNoise(n_samples=1000), ['noise']),
+      (processors.Add(), ['harmonic/signal', 'filtered_noise/signal'])])
+  group({'amps': tf.ones([2, 10, 1]), 'dist': tf.ones([2, 10, 4]),
+         'f0': tf.fill([2, 10, 1], 200.0), 'noise': tf.ones([2, 10, 33])})
+  assert host_reads == [(2, 10, 1)]
+
+
+@pytest.mark.parametrize('device', ['/CPU:0', '/GPU:0'])
+@pytest.mark.parametrize('case', ['harmonic', 'wavetable', 'sinusoidal',
+                                  'filtered_noise'])
+def test_graph_asserts_once_per_checked_control_only_on_cpu(case, device):
+  synth, inputs, checked = _synth_cases()[case]
+
+  def placed(*args):
+    with tf.device(device):
+      return synth(*args)
+
+  specs = [tf.TensorSpec(x.shape, tf.float32) for x in inputs]
+  n_asserts = _op_types(placed, *specs).count('Assert')
+  assert n_asserts == (len(checked) if device == '/CPU:0' else 0)
+
+
+@pytest.mark.parametrize('bad', [np.nan, -100.0])
+@pytest.mark.parametrize('case, index, name', [
+    ('harmonic', 2, 'f0_hz'),
+    ('wavetable', 2, 'f0_hz'),
+    ('sinusoidal', 1, 'frequencies'),
+])
+def test_bad_frequency_values_name_the_control(case, index, name, bad):
+  synth, inputs, _ = _synth_cases()[case]
+  values = inputs[index].numpy()
+  values[0, 3, 0] = bad
+  inputs[index] = tf.constant(values)
+  problem = 'NaN' if np.isnan(bad) else r'negative values \(min -100.0\)'
+  with pytest.raises(ValueError, match=f'{name} contains {problem}; '
+                     'frequencies must be >= 0 Hz'):
+    synth(*inputs)
+
+  @tf.function
+  def on_cpu(*args):
+    with tf.device('/CPU:0'):
+      return synth(*args)
+
+  with pytest.raises(tf.errors.InvalidArgumentError,
+                     match=f'{name} must be >= 0 Hz and not NaN'):
+    on_cpu(*inputs)
 
 
 def test_filtered_noise_frames_must_split_n_samples():
