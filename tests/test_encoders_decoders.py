@@ -4,6 +4,7 @@ import pytest
 import tensorflow as tf
 
 from ddsp import core
+from ddsp import spectral_ops
 from ddsp.training import decoders
 from ddsp.training import encoders
 from ddsp.training import nn
@@ -124,6 +125,18 @@ def test_dilated_conv_decoder_default_conditioning_is_z():
   assert decoder.trainable_variables[0].shape == (8, 61)
 
 
+@pytest.mark.parametrize('conditioning_keys', ['z_notes', ('z_notes',),
+                                               ['z_notes']])
+def test_dilated_conv_decoder_reads_one_string_as_one_key(conditioning_keys):
+  # The original split a string into characters ('z_notes' -> 'z', '_', ...).
+  decoder = decoders.DilatedConvDecoder(ch=8, layers_per_stack=1, stacks=1,
+                                        conditioning_keys=conditioning_keys)
+  assert decoder.conditioning_keys == ['z_notes']
+  features = _features()
+  features['z_notes'] = features.pop('z')
+  assert decoder(features)['amps'].shape == (B, T, 1)
+
+
 def test_dilated_conv_decoder_unconditioned():
   decoder = decoders.DilatedConvDecoder(ch=8, layers_per_stack=2, stacks=1,
                                         conditioning_keys=None)
@@ -200,10 +213,23 @@ def test_mfcc_rnn_encoder_mean_aggregate():
   assert encoder(_features())['z'].shape == (B, T, 5)
 
 
-def test_mfcc_encoder_reproduces_the_attribute_typo():
-  encoder = encoders.MfccEncoder(time_steps=T)
-  with pytest.raises(AttributeError, match='nom_out'):
-    encoder(_features())
+@pytest.mark.parametrize('fft_sizes,mel_bins,mfcc_bins', [
+    ((1024,), (128,), (30,)),
+    ((1024, 512), (128, 64), (30, 20)),
+])
+def test_mfcc_encoder_concatenates_normalised_mfccs(fft_sizes, mel_bins,
+                                                    mfcc_bins):
+  encoder = encoders.MfccEncoder(fft_sizes=fft_sizes, mel_bins=mel_bins,
+                                 mfcc_bins=mfcc_bins, time_steps=20)
+  features = _features()
+  z = encoder(features)['z']
+  assert z.shape == (B, T, sum(mfcc_bins))
+  mfccs = [core.resample(spectral_ops.compute_mfcc(
+      features['audio'], fft_size=f, mel_bins=m, mfcc_bins=c), 20)
+           for f, m, c in zip(fft_sizes, mel_bins, mfcc_bins)]
+  expected = encoder.norm_out(tf.concat(mfccs, axis=-1))
+  np.testing.assert_allclose(z, core.resample(expected, T), atol=1e-5)
+  assert encoder.norm_out.scale.shape == (1, 1, 1, sum(mfcc_bins))
 
 
 def test_expression_encoder_pools_over_time():
@@ -217,10 +243,40 @@ def test_expression_encoder_pools_over_time():
   assert per_frame(_features())['z'].shape == (B, T, 5)
 
 
-def test_expression_encoder_audio_branch_is_broken_as_in_the_original():
-  with pytest.raises(AttributeError):
-    encoders.ExpressionEncoder(net=nn.FcStack(8, 1),
-                               input_keys=('audio', 'f0_scaled'))
+@pytest.mark.parametrize('input_keys', [
+    ('audio', 'f0_scaled'),
+    ['f0_scaled', 'audio', 'ld_scaled'],
+    ('audio',),
+])
+def test_expression_encoder_reads_audio_as_mfccs(input_keys):
+  encoder = encoders.ExpressionEncoder(
+      net=nn.FcStack(8, 1), z_dims=5, input_keys=input_keys, mfcc_bins=7,
+      fft_size=512, mel_bins=32, pool_time=False)
+  assert encoder.input_keys == list(input_keys) + ['f0_scaled']
+  z = encoder(_features())['z']
+  assert z.shape == (B, T, 5)
+  assert encoder.norm_mfcc.scale.shape == (1, 1, 1, 7)
+  # Every input but the audio has one channel; MFCCs add mfcc_bins.
+  first_dense = encoder.net.layers[0].layers[0]
+  assert first_dense.kernel.shape == (len(input_keys) - 1 + 7, 8)
+
+
+def test_expression_encoder_mfccs_follow_the_frames_of_the_features():
+  encoder = encoders.ExpressionEncoder(
+      net=nn.FcStack(8, 1), input_keys=('audio', 'f0_scaled'), mfcc_bins=7)
+  audio = _features()['audio']
+  mfccs = encoder.compute_mfcc_features(audio, n_frames=T)
+  native = spectral_ops.compute_mfcc(audio, fft_size=1024, mel_bins=128,
+                                     mfcc_bins=7)
+  assert mfccs.shape == (B, T, 7)
+  np.testing.assert_allclose(
+      mfccs, core.resample(encoder.norm_mfcc(native), T), atol=1e-5)
+
+
+def test_expression_encoder_leaves_the_callers_keys_alone():
+  input_keys = ['audio', 'f0_scaled']
+  encoders.ExpressionEncoder(net=nn.FcStack(8, 1), input_keys=input_keys)
+  assert input_keys == ['audio', 'f0_scaled']
 
 
 def test_midi_encoders():
@@ -252,15 +308,16 @@ def test_sinusoidal_to_harmonic_encoder():
   assert np.all(harm_dist[above] == 0)
 
 
-def test_resnet_sinusoidal_encoder_default_size_is_invalid():
-  with pytest.raises(KeyError):
-    encoders.ResnetSinusoidalEncoder()
+def test_resnet_sinusoidal_encoder_default_size_is_small():
+  encoder = encoders.ResnetSinusoidalEncoder()
+  stack = encoder.resnet.layers[2]
+  # 'small' has (2, 3, 4) residual layers of 32, 64 and 128 filters.
+  assert len(stack.layers) == 2 + 3 + 4 + 2
 
 
 @pytest.mark.slow
 def test_resnet_sinusoidal_encoder_small():
   encoder = encoders.ResnetSinusoidalEncoder(
-      size='small',
       output_splits=(('frequencies', 12), ('amplitudes', 3),
                      ('noise_magnitudes', 4)))
   out = encoder(_features(n_samples=8000))

@@ -74,7 +74,7 @@ def gin_search_path(clean_gin):
 
 
 def _parse(files, bindings=(), skip_unknown=False):
-  """Parses files then bindings (no finalize hooks, like gin.md's check)."""
+  """Parses files then bindings (no finalize hooks run)."""
   with gin.unlock_config():
     for path in files:
       gin.parse_config_file(path, skip_unknown=skip_unknown)
@@ -274,9 +274,10 @@ def _midi_batch(n_frames=N_FRAMES, n_samples=64000):
 
 
 # MIDI autoencoders synthesize with the Python defaults (64000 samples).
+# Their preprocessor keeps the shipped compute_loudness=True, which runs on
+# the dataset loudness (the original raised for lack of audio).
 SHORT_MIDI = [
     'F0LoudnessPreprocessor.time_steps = 16',
-    'F0LoudnessPreprocessor.compute_loudness = False',
     'SpectralLoss.fft_sizes = (256, 128)',
     'MfccTimeDistributedRnnEncoder.z_time_steps = 63',
 ]

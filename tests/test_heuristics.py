@@ -103,6 +103,13 @@ def _wobbly_amps(n):
   return amps
 
 
+def _wobbly_power_db(n):
+  """Power around -20 dB with a -80 dB gap at frames 95-104, `[n, 1]`."""
+  power_db = -20.0 + 0.5 * np.sin(np.arange(n) * 0.3)
+  power_db[95:105] = -80.0
+  return power_db.astype(np.float32)[:, None]
+
+
 def test_strided_freq_change_clears_jumps_and_silence():
   f0 = np.concatenate([np.full(50, 440.0), np.full(50, 660.0),
                        np.zeros(20)])
@@ -119,10 +126,36 @@ def test_amp_pooled_outliers_clears_short_dips():
   assert is_on[:90].all() and is_on[110:].all()
 
 
-def test_midi_heuristic_finds_two_notes():
+def test_power_pooled_outliers_clears_short_dips():
+  controls = {'power_db': _wobbly_power_db(200)}
+  is_on = heuristics.power_pooled_outliers(controls)
+  assert is_on.shape == (200,)
+  assert not is_on[95:105].any()
+  assert is_on[:90].all() and is_on[110:].all()
+
+
+@pytest.mark.parametrize('frame_width,num_devs,pad_mode', [
+    (80, 2.5, 'center'), (9, 1.0, 'front'), (4, 0.5, 'end')])
+def test_power_pooled_outliers_pools_power_scaled_like_the_networks(
+    frame_width, num_devs, pad_mode):
+  # p = power_db / 80 + 1; on where p > mean(window) - num_devs std(window).
+  power_db = np.random.RandomState(0).uniform(-80, 0, 120).astype(np.float32)
+  is_on = heuristics.power_pooled_outliers(
+      {'power_db': power_db}, frame_width, num_devs, pad_mode)
+  p = power_db / 80.0 + 1.0
+  padded = heuristics.pad_for_frame(p, pad_mode, frame_width)
+  windows = np.stack([padded[i:i + frame_width] for i in range(len(p))])
+  expected = p > windows.mean(-1) - num_devs * windows.std(-1)
+  np.testing.assert_array_equal(is_on, expected)
+
+
+@pytest.mark.parametrize('binarize_f', [heuristics.midi_heuristic,
+                                        heuristics.midi_heuristic_power])
+def test_midi_heuristics_find_two_notes(binarize_f):
   f0 = np.concatenate([np.full(100, 440.0), np.full(100, 660.0)])
-  amps = _wobbly_amps(200)
-  is_on = heuristics.midi_heuristic(_controls(f0, amps))
+  controls = _controls(f0, _wobbly_amps(200))
+  controls['power_db'] = _wobbly_power_db(200)
+  is_on = binarize_f(controls)
   edges = np.diff(np.concatenate([[0], is_on.astype(int), [0]]))
   assert np.sum(edges == 1) == 2
 
@@ -134,16 +167,10 @@ def test_pickers_are_gin_registered_and_pick_within_the_note():
   assert heuristics.median_f0(controls, 0, 3) == pytest.approx(200.0)
   assert heuristics.median_amps(controls, 0, 3) == pytest.approx(0.2)
   for name in ('mean_f0', 'median_f0', 'median_amps', 'midi_heuristic',
-               'amp_pooled_outliers', 'strided_freq_change'):
+               'midi_heuristic_power', 'amp_pooled_outliers',
+               'power_pooled_outliers', 'strided_freq_change'):
     assert gin.config._REGISTRY.get_match(  # pylint: disable=protected-access
         f'ddsp.training.heuristics.{name}') is not None
-
-
-def test_power_pooled_outliers_known_bug_raises_attribute_error():
-  """Known bug 9: uses spectral_ops.LD_RANGE, which does not exist."""
-  controls = {'power_db': np.zeros(100, np.float32)}
-  with pytest.raises(AttributeError, match='LD_RANGE'):
-    heuristics.power_pooled_outliers(controls)
 
 
 @pytest.mark.skipif(HAS_NOTE_SEQ, reason='note_seq installed')

@@ -364,7 +364,7 @@ class _MeanLoss(tfk.layers.Layer):
     return tf.reduce_mean(x)
 
 
-def _midi_autoencoder(midi_decoder=True, **kwargs):
+def _midi_autoencoder(midi_decoder=True, compute_loudness=False, **kwargs):
   decoder = decoders.DilatedConvDecoder(
       ch=8, layers_per_stack=1, stacks=1, conditioning_keys=None,
       output_splits=(('amplitudes', 1), ('harmonic_distribution', 4),
@@ -378,7 +378,7 @@ def _midi_autoencoder(midi_decoder=True, **kwargs):
   return models.MidiAutoencoder(
       synthcoder=decoder, midi_decoder=midi_dec, reverb=False,
       preprocessor=preprocessing.F0LoudnessPreprocessor(
-          time_steps=N_FRAMES, compute_loudness=False), **kwargs)
+          time_steps=N_FRAMES, compute_loudness=compute_loudness), **kwargs)
 
 
 def test_midi_autoencoder_with_ground_truth_midi():
@@ -396,11 +396,37 @@ def test_midi_autoencoder_with_ground_truth_midi():
   assert model.get_audio_from_outputs(outputs) is outputs['synth_audio']
 
 
-def test_midi_autoencoder_without_midi_decoder_runs():
-  # The original crashes (UnboundLocalError); here MIDI outputs are omitted.
+MIDI_DECODER_OUTPUTS = ('midi_audio', 'midi_synth_params', 'f0_midi_pred',
+                        'f0_hz_pred', 'amps_pred', 'hd_pred', 'noise_pred')
+
+
+@pytest.mark.parametrize('training', [False, True])
+def test_midi_autoencoder_without_midi_decoder_is_the_synthcoder(training):
+  # The original raised UnboundLocalError on the MIDI decoder's outputs.
+  model = _midi_autoencoder(midi_decoder=False)
+  outputs = model(_midi_batch(), training=training)
+  assert not set(MIDI_DECODER_OUTPUTS) & set(outputs)
+  assert outputs['synth_audio'].shape == (2, 64000)
+  assert outputs['pianoroll'].shape == (2, N_FRAMES, 128)
+
+
+def test_midi_autoencoder_without_midi_decoder_returns_the_synth_audio():
+  # The original asked for the missing 'midi_audio' (KeyError).
   model = _midi_autoencoder(midi_decoder=False)
   outputs = model(_midi_batch(), training=False)
-  assert 'midi_audio' not in outputs and 'synth_audio' in outputs
+  assert model.get_audio_from_outputs(outputs) is outputs['synth_audio']
+
+
+@pytest.mark.parametrize('midi_decoder', [True, False])
+def test_midi_autoencoder_uses_the_dataset_loudness(midi_decoder):
+  # The preprocessor gets f0 and loudness only; with compute_loudness=True
+  # (the default of the shipped midiae.gin) the original raised for lack of
+  # audio.
+  model = _midi_autoencoder(midi_decoder=midi_decoder, compute_loudness=True)
+  batch = _midi_batch()
+  outputs = model(batch, training=False)
+  np.testing.assert_array_equal(outputs['loudness_db'][..., 0],
+                                batch['loudness_db'])
 
 
 def test_midi_autoencoder_with_learned_midi_and_losses():

@@ -92,11 +92,16 @@ def test_f0_loudness_preprocessor_recomputes_loudness_from_audio():
   assert not np.allclose(out['loudness_db'][..., 0], given)
 
 
-def test_f0_loudness_preprocessor_needs_audio_to_compute_loudness():
-  pp = preprocessing.F0LoudnessPreprocessor(time_steps=10)
-  with pytest.raises(Exception):  # noqa: B017 (fails inside spectral_ops)
-    pp({'f0_hz': np.ones([1, 10], np.float32),
-        'loudness_db': np.ones([1, 10], np.float32)})
+@pytest.mark.parametrize('compute_loudness', [True, False])
+def test_f0_loudness_preprocessor_without_audio_uses_the_given_loudness(
+    compute_loudness):
+  # The original raised here with compute_loudness=True (no audio).
+  pp = preprocessing.F0LoudnessPreprocessor(
+      time_steps=20, compute_loudness=compute_loudness)
+  ld = np.linspace(-60, -20, 10)[np.newaxis].astype(np.float32)
+  out = pp({'f0_hz': np.full([1, 10], 440.0, np.float32), 'loudness_db': ld})
+  np.testing.assert_allclose(out['loudness_db'],
+                             core.resample(ld[..., None], 20), rtol=1e-6)
 
 
 # ----------------------------------------------------------------------------

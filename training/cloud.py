@@ -47,16 +47,24 @@ def _import_hypertune():
 def download_from_gstorage(gstorage_path, local_path):
   """Downloads one blob from Google Cloud Storage.
 
+  (The original stripped the characters 'g', 's', ':' and '/' from both
+  ends of the path, which also ate the start of buckets such as 'sounds' and
+  the end of blobs such as 'a.ogg' and then failed to find them.)
+
   Args:
     gstorage_path: 'gs://<bucket>/<blob path>'.
     local_path: Destination file.
+
+  Raises:
+    ValueError: if the path is not of the form 'gs://<bucket>/<blob path>'.
   """
+  match = re.fullmatch(r'gs://([^/]+)/(.+)', gstorage_path)
+  if match is None:
+    raise ValueError(f'Expected a path gs://<bucket>/<blob path>, got '
+                     f'{gstorage_path!r}.')
+  bucket_name, blob_name = match.groups()
   storage = _import_storage()
   client = storage.Client()
-  # Same parsing as the original: strip the characters 'g', 's', ':', '/'
-  # from both ends, then bucket = first component.
-  path_parts = gstorage_path.strip('gs:/').split('/', 1)
-  bucket_name, blob_name = path_parts[0], path_parts[1]
   bucket = client.get_bucket(bucket_name)
   blob = bucket.blob(blob_name)
   blob.download_to_filename(local_path)

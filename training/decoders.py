@@ -190,7 +190,11 @@ class DilatedConvDecoder(nn.OutputSplitsLayer):
                spectral_norm=False,
                ortho_init=False,
                **kwargs):
-    # Known quirk kept: ('z') is the string 'z'; list('z') == ['z'].
+    # The default ('z') is the string 'z': one string is one key. (The
+    # original applied list() to it, which split a longer name such as
+    # 'z_notes' into characters and then failed to find them.)
+    if isinstance(conditioning_keys, str):
+      conditioning_keys = [conditioning_keys]
     self.conditioning_keys = ([] if conditioning_keys is None else
                               list(conditioning_keys))
     input_keys = list(input_keys) + self.conditioning_keys

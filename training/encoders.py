@@ -149,7 +149,14 @@ class AggregateFeaturesEncoder(ZEncoder):
 
 @gin.register
 class MfccEncoder(ZEncoder):
-  """Concatenated multi-resolution MFCCs (original is broken, see below)."""
+  """Instance-normalised MFCCs of several resolutions as z.
+
+  For each (fft_size, mel_bins, mfcc_bins) triple the MFCCs of `audio` are
+  resampled (linearly) to `time_steps` frames; the concatenation
+  `[batch, time_steps, sum(mfcc_bins)]` goes through `norm_out` and is then
+  resampled to the number of f0 frames. (The original called a misspelled
+  `self.nom_out` and raised AttributeError.)
+  """
 
   def __init__(self, fft_sizes=(1024,), mel_bins=(128,), mfcc_bins=(30,),
                time_steps=250, **kwargs):
@@ -161,6 +168,7 @@ class MfccEncoder(ZEncoder):
     self.norm_out = nn.Normalize('instance')
 
   def compute_z(self, audio):
+    """audio `[batch, n_samples]` -> z `[batch, time_steps, sum(mfcc_bins)]`."""
     zs = []
     for fft_size, n_mels, n_mfcc in zip(self.fft_sizes, self.mel_bins,
                                         self.mfcc_bins):
@@ -168,9 +176,7 @@ class MfccEncoder(ZEncoder):
                                        mel_bins=n_mels, mfcc_bins=n_mfcc)
       zs.append(core.resample(mfcc, self.time_steps))
     z = tf.concat(zs, axis=-1)
-    # Known bug reproduced: the original refers to a misspelled attribute.
-    z = self.nom_out(z[:, :, tf.newaxis, :])[:, :, 0, :]  # pylint: disable=no-member
-    return z
+    return self.norm_out(z[:, :, tf.newaxis, :])[:, :, 0, :]
 
 
 @gin.register
@@ -201,15 +207,22 @@ class MfccRnnEncoder(ZEncoder):
 
 @gin.register
 class ExpressionEncoder(ZEncoder):
-  """Network over expression features (optionally pooled over time)."""
+  """Network over expression features (optionally pooled over time).
+
+  z = dense_out(norm(net(concat(inputs)))), averaged over time when
+  `pool_time`. With 'audio' among `input_keys`, the audio `[batch,
+  n_samples]` enters the concatenation, at its place in `input_keys`, as
+  its MFCCs (`fft_size`, `mel_bins`, `mfcc_bins`) normalised by `norm_mfcc`
+  (instance norm) and resampled linearly to the frames of the other inputs.
+  (The original popped 'audio' from the keys: a tuple of keys raised
+  AttributeError, a list silently dropped the audio.)
+  """
 
   def __init__(self, net=None, z_dims=128,
                input_keys=('f0_scaled', 'ld_scaled'), mfcc_bins=60,
                fft_size=1024, mel_bins=128, pool_time=True, **kwargs):
+    input_keys = list(input_keys)
     self.compute_mfccs = 'audio' in input_keys
-    if self.compute_mfccs:
-      # Known bug reproduced: the original pops from the (tuple) input keys.
-      input_keys.pop(input_keys.index('audio'))
     super().__init__(input_keys=input_keys, **kwargs)
     self.net = net
     self.norm = nn.Normalize('layer')
@@ -219,9 +232,30 @@ class ExpressionEncoder(ZEncoder):
     self.fft_size = fft_size
     self.mel_bins = mel_bins
     if self.compute_mfccs:
+      self.audio_index = input_keys.index('audio')
       self.norm_mfcc = nn.Normalize('instance')
 
+  def compute_mfcc_features(self, audio, n_frames=None):
+    """audio `[batch, n_samples]` -> normalised MFCCs `[batch, n_frames, C]`.
+
+    C = `mfcc_bins`; without `n_frames` the MFCC frames are kept.
+    """
+    mfccs = spectral_ops.compute_mfcc(audio, fft_size=self.fft_size,
+                                      mel_bins=self.mel_bins,
+                                      mfcc_bins=self.mfcc_bins)
+    mfccs = self.norm_mfcc(mfccs[:, :, tf.newaxis, :])[:, :, 0, :]
+    if n_frames is not None and int(mfccs.shape[1]) != n_frames:
+      mfccs = core.resample(mfccs, n_frames)
+    return mfccs
+
   def compute_z(self, *inputs):
+    """Inputs in `input_keys` order, frame-wise `[batch, n_frames, ch]`."""
+    inputs = list(inputs)
+    if self.compute_mfccs:
+      frame_wise = [x for i, x in enumerate(inputs) if i != self.audio_index]
+      n_frames = int(frame_wise[0].shape[1]) if frame_wise else None
+      inputs[self.audio_index] = self.compute_mfcc_features(
+          inputs[self.audio_index], n_frames)
     x = tf.concat(inputs, axis=-1)
     x = self.net(x)
     x = self.norm(x)
@@ -236,19 +270,23 @@ class ExpressionEncoder(ZEncoder):
 # ------------------------------------------------------------------------------
 @gin.register
 class ResnetSinusoidalEncoder(nn.DictLayer):
-  """ResNet on a spectrogram predicting sinusoid/noise parameters."""
+  """ResNet on a spectrogram predicting sinusoid/noise parameters.
+
+  `size` is an `nn.ResNet` size: 'small', 'medium' or 'large'. The default
+  is 'small', the size of the shipped paper config; the original's default
+  'tiny' is no ResNet size and raised KeyError.
+  """
 
   def __init__(self,
                output_splits=(('frequencies', 100 * 64),
                               ('amplitudes', 100),
                               ('noise_magnitudes', 60)),
                spectral_fn=spectral_ops.compute_logmel,
-               size='tiny',
+               size='small',
                **kwargs):
     super().__init__(output_keys=[v[0] for v in output_splits], **kwargs)
     self.output_splits = output_splits
     self.spectral_fn = spectral_fn
-    # Known bug reproduced: the default size 'tiny' is not a ResNet size.
     self.resnet = nn.ResNet(size=size)
     self.dense_outs = [tfkl.Dense(v[1]) for v in output_splits]
 

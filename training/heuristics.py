@@ -314,13 +314,24 @@ def strided_freq_change(controls, frame_widths=(2, 4, 8, 16, 32),
 @gin.register
 def power_pooled_outliers(controls, frame_width=80, num_devs=2.5,
                           pad_mode='center'):
-  """Like amp_pooled_outliers on power; broken in the original.
+  """On where scaled power > local mean - num_devs * local std.
 
-  Known bug (reproduced): the original uses `spectral_ops.LD_RANGE`, which
-  does not exist, so this raises AttributeError.
+  The power is scaled as for the networks, p = power_db / DB_RANGE + 1
+  (DB_RANGE = 80 dB), before pooling. (The original read a constant
+  `spectral_ops.LD_RANGE` that does not exist and raised AttributeError.)
+
+  Args:
+    controls: Dict of controls of one example with 'power_db' `[n_frames]`
+      (or `[n_frames, 1]`).
+    frame_width: Pooling window in frames.
+    num_devs: Standard deviations below the local mean.
+    pad_mode: Padding of the pooling windows (see pad_for_frame).
+
+  Returns:
+    [n_frames] bool.
   """
-  ld_range = spectral_ops.LD_RANGE  # AttributeError, as in the original.
-  power = np.asarray(controls['power_db']).ravel() / ld_range + 1.0
+  power_db = np.asarray(controls['power_db']).ravel()
+  power = power_db / spectral_ops.DB_RANGE + 1.0
   framed = _frame(pad_for_frame(power, pad_mode, frame_width), frame_width)
   return power > np.mean(framed, -1) - num_devs * np.std(framed, -1)
 
@@ -334,6 +345,6 @@ def midi_heuristic(controls):
 
 @gin.register
 def midi_heuristic_power(controls):
-  """Power-based variant (fails like power_pooled_outliers)."""
+  """Stable pitch and power above its pooled outliers, notes >= 10 frames."""
   is_on = strided_freq_change(controls) & power_pooled_outliers(controls)
   return remove_short(is_on, min_samples=10)

@@ -75,8 +75,12 @@ def _check_frames(name, x, n_frames):
 class F0LoudnessPreprocessor(nn.DictLayer):
   """Resamples and scales f0 and loudness (optionally recomputing loudness).
 
-  With `compute_loudness=True` (the default) the dataset loudness is ignored
-  and recomputed from `audio` (A-weighted, n_fft 512, centered frames).
+  With `compute_loudness=True` (the default) and `audio` given, the given
+  loudness is ignored and recomputed from `audio` (A-weighted, n_fft 512,
+  centered frames). Without `audio` the given `loudness_db` is used, as
+  with `compute_loudness=False` (the original raised inside the loudness
+  computation; models that feed only f0 and loudness, like
+  `MidiAutoencoder` and inference, call the preprocessor that way).
   """
 
   def __init__(self,
@@ -93,7 +97,7 @@ class F0LoudnessPreprocessor(nn.DictLayer):
 
   def call(self, loudness_db, f0_hz, audio=None) -> [
       'f0_hz', 'loudness_db', 'f0_scaled', 'ld_scaled']:
-    if self.compute_loudness:
+    if self.compute_loudness and audio is not None:
       loudness_db = spectral_ops.compute_loudness(
           audio, sample_rate=self.sample_rate, frame_rate=self.frame_rate)
 

@@ -30,7 +30,14 @@ import tensorflow as tf
 
 
 class MidiAutoencoder(Model):
-  """Synthcoder branch + MIDI encoder/decoder branch."""
+  """Synthcoder branch + MIDI encoder/decoder branch.
+
+  The preprocessor receives only 'f0_hz' and the loudness (or power) key,
+  so an `F0LoudnessPreprocessor` scales the dataset loudness whatever its
+  `compute_loudness`. Without `midi_decoder` the model runs the synthcoder
+  and the MIDI encoding only, and its outputs have no MIDI reconstruction
+  ('midi_audio', 'midi_synth_params', 'f0_midi_pred', ...).
+  """
 
   def __init__(self,
                synthcoder=None,
@@ -187,9 +194,15 @@ class MidiAutoencoder(Model):
   # Forward pass.
   # ---------------------------------------------------------------------------
   def get_audio_from_outputs(self, outputs):
-    # Inverted condition kept from the original.
-    return (outputs['midi_audio'] if self.midi_decoder is None
-            else outputs['synth_audio'])
+    """The synthcoder's audio `[batch, n_samples]`, with or without decoder.
+
+    The original tests `midi_decoder is None` the wrong way round: with a
+    MIDI decoder it returns the synthcoder's audio (kept: evaluation and
+    summaries of trained models use it), and without one it asks for the
+    missing 'midi_audio' and raises KeyError (here: the synthcoder's audio,
+    the only audio there is).
+    """
+    return outputs['synth_audio']
 
   def preprocess(self, features, training=True):
     """Runs the preprocessor on (f0_hz, db); adds f0_midi."""
@@ -243,7 +256,8 @@ class MidiAutoencoder(Model):
       q_pitch, q_vel, f0_loss_weights = self.get_gt_midi(features)
     pianoroll = self.midi_to_pianoroll(q_pitch, q_vel)
 
-    # MIDI decoding (fixes the original's crash when there is no decoder).
+    # MIDI decoding. Without a decoder the MIDI outputs are left out (the
+    # original raised UnboundLocalError on them).
     midi_audio = midi_synth_params = f0_midi_pred = f0_hz_pred = None
     amps_pred = hd_pred = noise_pred = db_pred = None
     if self.midi_decoder is not None:
