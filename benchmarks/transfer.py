@@ -3,7 +3,7 @@
   python benchmarks/transfer.py [--checkpoint_dir=DIR] [--crepe_model=tiny]
       [--long_seconds=600] [--short_seconds=30]
 
-Runs `timbre_transfer.transfer_file` in a fresh process for a short and a
+Runs `ddsp.training.transfer.transfer_file` in a fresh process for a short and a
 long input (the bundled voice clip tiled) and prints the real-time factor
 and the peak RSS of each. Streaming means the peak RSS of the long input
 should stay within 20% of the short one.
@@ -24,9 +24,9 @@ DEFAULT_CKPT = os.path.join(os.path.dirname(REPO), 'shared', 'golden',
 
 _CHILD = r'''
 import json, resource, sys
-from ddsp.training import timbre_transfer as tt
+from ddsp.training import transfer
 ckpt, src, out, crepe = sys.argv[1:5]
-report = tt.transfer_file(ckpt, src, out, crepe_model=crepe, verbose=False)
+report = transfer.transfer_file(ckpt, src, out, crepe_model=crepe, verbose=False)
 print(json.dumps({
     'seconds': report.seconds_in, 'wall': report.wall_seconds,
     'features': report.feature_seconds, 'synthesis': report.synth_seconds,

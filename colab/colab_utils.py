@@ -25,12 +25,15 @@ import io
 import os
 
 import ddsp
+from ddsp.features import audio as audio_lib
 import ddsp.training
 from ddsp.training import plotting
 from ddsp.training import postprocessing
+# Tuning helpers of the timbre-transfer notebook (defined in the library).
+from ddsp.training.tuning import auto_tune  # pylint: disable=unused-import
+from ddsp.training.tuning import get_tuning_factor  # pylint: disable=unused-import
 import numpy as np
 from scipy.io import wavfile
-import tensorflow as tf
 
 DEFAULT_SAMPLE_RATE = ddsp.spectral_ops.CREPE_SAMPLE_RATE
 _play_count = 0  # Counter of ephemeral players (unique element ids).
@@ -39,8 +42,6 @@ _play_count = 0  # Counter of ephemeral players (unique element ids).
 specplot = plotting.specplot
 plot_impulse_responses = plotting.plot_impulse_responses
 transfer_function = plotting.transfer_function
-
-_KEY_NAMES = ('C', 'Db', 'D', 'Eb', 'E', 'F', 'Gb', 'G', 'Ab', 'A', 'Bb', 'B')
 
 
 # ------------------------------------------------------------------------------
@@ -122,6 +123,9 @@ def audio_bytes_to_np(wav_data,
                       mono=True):
   """Decodes audio file bytes (wav/flac/ogg/...) to float32 [n] at a rate.
 
+  Decoding and resampling are those of data preparation and timbre
+  transfer (`ddsp.features.audio.decode_audio`).
+
   Args:
     wav_data: Bytes of an audio file.
     sample_rate: Output sample rate (resampled if needed).
@@ -130,10 +134,11 @@ def audio_bytes_to_np(wav_data,
 
   Returns:
     float32 numpy array.
+
+  Raises:
+    ValueError: the bytes are not a readable audio file.
   """
-  from ddsp.training import timbre_transfer  # pylint: disable=g-import-not-at-top
-  audio = timbre_transfer.decode_audio(io.BytesIO(wav_data), sample_rate,
-                                       mono=mono)
+  audio = audio_lib.decode_audio(io.BytesIO(wav_data), sample_rate, mono=mono)
   if normalize_db is not None:
     audio = normalize_peak(audio, normalize_db)
   return audio
@@ -149,9 +154,11 @@ def normalize_peak(audio, normalize_db=0.1):
 
 
 def load_audio(file_path, sample_rate=DEFAULT_SAMPLE_RATE, normalize_db=None):
-  """Reads a local audio file as mono float32 [n] at `sample_rate`."""
-  with tf.io.gfile.GFile(file_path, 'rb') as f:
-    return audio_bytes_to_np(f.read(), sample_rate, normalize_db)
+  """Reads an audio file (local or tf.io.gfile path) as mono float32 [n]."""
+  audio = audio_lib.decode_audio(file_path, sample_rate)
+  if normalize_db is not None:
+    audio = normalize_peak(audio, normalize_db)
+  return audio
 
 
 def upload(sample_rate=DEFAULT_SAMPLE_RATE, normalize_db=None,
@@ -255,82 +262,3 @@ def save_dataset_statistics(data_provider, file_path=None, batch_size=1,
 def load_dataset_statistics(file_path):
   """Safe read of a dataset_statistics.pkl (no code execution)."""
   return postprocessing.load_dataset_statistics(file_path)
-
-
-# ------------------------------------------------------------------------------
-# Tuning.
-# ------------------------------------------------------------------------------
-def _wrap_semitone(d):
-  """Maps semitone offsets into (-0.5, 0.5] (in place on a copy)."""
-  d = np.mod(d, 1.0)
-  d[d > 0.5] -= 1.0
-  return d
-
-
-def get_tuning_factor(f0_midi, f0_confidence, mask_on):
-  """Global tuning offset (semitones, 1-cent grid) of a performance.
-
-  Balances two costs over the candidates t in [-0.5, 0.5]: the
-  confidence-weighted distance of note-on pitches from the grid shifted by
-  t, and the number of note changes after snapping to that grid. Each cost
-  is standardised over the candidates before summing.
-
-  Args:
-    f0_midi: Pitch in MIDI, [n_frames].
-    f0_confidence: Confidence, [n_frames].
-    mask_on: Boolean note-on mask, [n_frames].
-
-  Returns:
-    Tuning factor in semitones.
-  """
-  candidates = np.linspace(-0.5, 0.5, 101)
-  f0_on = np.asarray(f0_midi)[mask_on][:, np.newaxis]
-  diffs = _wrap_semitone(f0_on - candidates[np.newaxis, :])
-  weights = np.asarray(f0_confidence)[mask_on][:, np.newaxis]
-  cost_distance = np.mean(weights * np.abs(diffs), axis=0)
-  snapped = f0_on - diffs
-  changes = (np.diff(snapped, axis=0) != 0.0).astype(float)
-  cost_changes = np.mean(weights[:-1] * changes, axis=0)
-
-  def standardise(x):
-    return (x - np.mean(x)) / np.std(x)
-
-  cost = standardise(cost_changes) + standardise(cost_distance)
-  return candidates[np.argmin(cost)]
-
-
-def _major_scales():
-  """[12, 70] MIDI notes of the major scale starting at each pitch class."""
-  scale = np.ravel([np.array([0, 2, 4, 5, 7, 9, 11]) + 12 * k
-                    for k in range(10)])
-  return np.stack([scale + i for i in range(12)])
-
-
-def auto_tune(f0_midi, tuning_factor, mask_on, amount=0.0, chromatic=False):
-  """Pulls pitch towards a scale: f0 - amount * deviation.
-
-  Args:
-    f0_midi: Pitch in MIDI, [n_frames].
-    tuning_factor: Offset from get_tuning_factor (used when chromatic).
-    mask_on: Note-on mask, used to infer the key.
-    amount: 0 = unchanged, 1 = snapped to the nearest note.
-    chromatic: Snap to all semitones instead of the inferred major key.
-
-  Returns:
-    Adjusted f0 in MIDI, [n_frames].
-  """
-  f0_midi = np.asarray(f0_midi)
-  if chromatic:
-    deviation = _wrap_semitone(f0_midi - tuning_factor)
-  else:
-    scales = _major_scales()
-    f0_on = f0_midi[mask_on]
-    # Distance of each note-on frame to the nearest note of each scale.
-    dist = np.abs(f0_on[:, None, None] - scales[None, :, :]).min(axis=-1)
-    key = int(np.argmin(np.mean(dist, axis=0)))
-    diff = f0_midi[:, None] - scales[key][None, :]
-    nearest = np.argmin(np.abs(diff), axis=-1)
-    deviation = np.take_along_axis(diff, nearest[:, None], axis=-1)[:, 0]
-    print('Autotuning... \nInferred key: {}  \nTuning offset: {} cents'.format(
-        _KEY_NAMES[key], int(tuning_factor * 100)))
-  return f0_midi - amount * deviation

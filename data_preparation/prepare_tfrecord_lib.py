@@ -1,19 +1,18 @@
 """Apache Beam pipeline: audio files -> TFRecords of training examples.
 
-Each output record is a `tf.train.Example` whose features are all
-`float_list`s:
+Each output record is a `tf.train.Example` of float32 `float_list`s: 'audio'
+at sample_rate, 'audio_16k' at CREPE's 16 kHz, and the frame features
+'f0_hz', 'f0_confidence' (CREPE) and 'loudness_db' (A-weighted). Names and
+lengths are those of `ddsp.features.tfrecord_layout`, which the data
+providers read with (4 s at 16 kHz, 250 frames/s: 64000, 64000 and 1000
+values, 1001 with `center`).
 
-  audio          [int(example_secs * sample_rate)]   audio at sample_rate
-  audio_16k      [int(example_secs * 16000)]         audio at CREPE's rate
-  f0_hz          [int(example_secs * frame_rate)]    CREPE f0 (+1 if center)
-  f0_confidence  same as f0_hz                       CREPE confidence
-  loudness_db    same as f0_hz                       A-weighted loudness
-
-Pipeline (same numbers as the original DDSP 3.7.0 pipeline):
-  load (mono, resampled like pydub) -> non-overlapping chunks of chunk_secs
-  (last one zero padded) -> f0 (CREPE, Viterbi) and loudness per chunk ->
-  optional train/eval split of the chunks -> overlapping example windows of
-  example_secs every hop_secs -> sharded TFRecords.
+Pipeline (the original DDSP 3.7.0 pipeline):
+  load (mono, resampled: `ddsp.features.audio`) -> non-overlapping chunks of
+  chunk_secs (last one zero padded) -> f0 (CREPE, Viterbi) and loudness per
+  chunk (`ddsp.features.f0_loudness`) -> optional train/eval split of the
+  chunks -> overlapping example windows of example_secs every hop_secs ->
+  sharded TFRecords.
 
 Beyond the original:
   * Files are read chunk by chunk and examples go straight from the
@@ -22,6 +21,8 @@ Beyond the original:
     spread over workers.
   * A bad input file (unreadable, empty, truncated, NaN/inf samples) is
     logged once with the reason and skipped; the run goes on.
+  * Frame rates whose hop is not a whole number of samples, and example
+    hops that are not whole frames, are refused before anything is read.
   * Records are written by a streaming sharded writer (no GroupByKey of the
     examples), so memory stays flat with any `num_shards`.
   * Progress (chunks / files done, ETA) is logged every
@@ -44,12 +45,13 @@ import apache_beam as beam
 from apache_beam.metrics import Metrics
 from apache_beam.metrics.metric import MetricsFilter
 from apache_beam.transforms import window as beam_window
-from ddsp import spectral_ops
-from ddsp.training.data_preparation import audio_io
+from ddsp import crepe_frontend
+from ddsp.features import audio as audio_lib
+from ddsp.features import f0_loudness
+from ddsp.features import tfrecord_layout
 import numpy as np
 import tensorflow as tf
 
-CREPE_SAMPLE_RATE = 16000
 _NAMESPACE = 'prepare-tfrecord'
 PROGRESS_INTERVAL_SECS = 30.0
 SKIPPED_TAG = 'skipped'
@@ -60,46 +62,11 @@ def _counter(name):
 
 
 # ---------------------------------------------------------------------------
-# Original helper functions (same names and signatures as DDSP 3.7.0).
+# Example dicts (names of the original DDSP 3.7.0 helpers).
 # ---------------------------------------------------------------------------
-def _load_audio_as_array(audio_path, sample_rate):
-  """Loads a whole file as mono float32 at `sample_rate` ([n_samples])."""
-  return audio_io.load_audio_as_array(audio_path, sample_rate)
-
-
-def _load_audio(audio_path, sample_rate):
-  """{'audio': at sample_rate, 'audio_16k': at 16 kHz} for one file."""
-  _counter('load-audio').inc()
-  audio = _load_audio_as_array(audio_path, sample_rate)
-  if sample_rate == CREPE_SAMPLE_RATE:
-    audio_16k = audio
-  else:
-    audio_16k = _load_audio_as_array(audio_path, CREPE_SAMPLE_RATE)
-  return {'audio': audio, 'audio_16k': audio_16k}
-
-
 def _n_chunks(n_samples, chunk_size):
   """tf.signal.frame(pad_end=True) count: ceil(n / chunk)."""
   return -(-int(n_samples) // int(chunk_size)) if n_samples > 0 else 0
-
-
-def _frame_padded(audio, chunk_size):
-  """Non-overlapping frames of `chunk_size`, last one zero padded."""
-  n = _n_chunks(len(audio), chunk_size)
-  padded = np.zeros([n * chunk_size], np.float32)
-  padded[:len(audio)] = audio
-  return padded.reshape([n, chunk_size])
-
-
-def _chunk_audio(ex, sample_rate, chunk_secs):
-  """Splits {'audio', 'audio_16k'} into chunks of `chunk_secs` (generator)."""
-  _counter('load-audio').inc()
-  chunks = _frame_padded(ex['audio'], int(chunk_secs * sample_rate))
-  chunks_16k = _frame_padded(ex['audio_16k'],
-                             int(chunk_secs * CREPE_SAMPLE_RATE))
-  assert chunks.shape[0] == chunks_16k.shape[0]
-  for chunk, chunk_16k in zip(chunks, chunks_16k):
-    yield {'audio': chunk, 'audio_16k': chunk_16k}
 
 
 def _padding(center):
@@ -113,26 +80,22 @@ def _add_f0_estimate(ex, frame_rate, center, viterbi, model_capacity=None):
   the original unless DDSP_CREPE_MODEL_CAPACITY says otherwise.
   """
   _counter('estimate-f0').inc()
-  kwargs = {'model_capacity': model_capacity} if model_capacity else {}
-  f0_hz, f0_confidence = spectral_ops.compute_f0(
-      ex['audio_16k'], frame_rate, viterbi=viterbi, padding=_padding(center),
-      **kwargs)
+  f0_hz, f0_confidence = f0_loudness.f0(
+      ex['audio_16k'], crepe_frontend.SAMPLE_RATE, frame_rate,
+      padding=_padding(center), viterbi=viterbi,
+      model_capacity=model_capacity)
   ex = dict(ex)
-  ex.update({'f0_hz': np.asarray(f0_hz, np.float32),
-             'f0_confidence': np.asarray(f0_confidence, np.float32)})
+  ex.update({'f0_hz': f0_hz, 'f0_confidence': f0_confidence})
   return ex
 
 
 def _add_loudness(ex, frame_rate, n_fft=512, center=False):
   """Adds 'loudness_db' (A-weighted, from 'audio_16k')."""
   _counter('compute-loudness').inc()
-  loudness_db = spectral_ops.compute_loudness(
-      ex['audio_16k'], sample_rate=CREPE_SAMPLE_RATE, frame_rate=frame_rate,
-      n_fft=n_fft, padding=_padding(center))
-  loudness_db = np.asarray(getattr(loudness_db, 'numpy', lambda: loudness_db)(),
-                           np.float32)
   ex = dict(ex)
-  ex['loudness_db'] = loudness_db
+  ex['loudness_db'] = f0_loudness.loudness(
+      ex['audio_16k'], crepe_frontend.SAMPLE_RATE, frame_rate,
+      padding=_padding(center), n_fft=n_fft)
   return ex
 
 
@@ -140,27 +103,24 @@ def _split_example(ex, sample_rate, frame_rate, example_secs, hop_secs,
                    center):
   """Cuts a sequence dict into overlapping example windows (generator).
 
-  For a feature at rate r: window w = int(example_secs * r) (+1 for frame
-  features when `center`), hop h = int(hop_secs * r); windows start at i*h,
-  i = 0 .. floor((len - w) / h). Features are zipped: the shortest count
-  wins.
+  Window lengths and hops of each feature come from
+  `tfrecord_layout.TFRecordLayout`; window i of a feature starts at
+  i * hop, i = 0 .. floor((len - window) / hop). Features are zipped: the
+  shortest count wins.
   """
   _counter('split-example').inc()
+  layout = tfrecord_layout.TFRecordLayout(sample_rate, frame_rate,
+                                          example_secs, center)
+  lengths = layout.lengths()
+  hops = layout.hops(hop_secs)
 
-  def get_windows(sequence, rate, plus_one):
-    window = int(example_secs * rate) + (1 if plus_one else 0)
-    hop = int(hop_secs * rate)
+  def get_windows(sequence, window, hop):
     n_windows = (len(sequence) - window) // hop + 1
     for i in range(max(n_windows, 0)):
       yield sequence[i * hop:i * hop + window]
 
-  rates = {'audio': (sample_rate, False),
-           'audio_16k': (CREPE_SAMPLE_RATE, False)}
-  if frame_rate:
-    for key in ('f0_hz', 'f0_confidence', 'loudness_db'):
-      rates[key] = (frame_rate, center)
-  keys = [k for k in rates if k in ex]
-  windows = [get_windows(ex[k], *rates[k]) for k in keys]
+  keys = [k for k in lengths if k in ex]
+  windows = [get_windows(ex[k], lengths[k], hops[k]) for k in keys]
   for values in zip(*windows):
     yield dict(zip(keys, values))
 
@@ -171,18 +131,6 @@ def _float_dict_to_tfexample(float_dict):
       k: tf.train.Feature(float_list=tf.train.FloatList(
           value=np.asarray(v, np.float32).ravel()))
       for k, v in float_dict.items()}))
-
-
-def _add_key(example):
-  """(stable key, example) for the eval split."""
-  return _stable_key(np.asarray(example['audio']).tobytes()), example
-
-
-def _eval_split_partition_fn(example, num_partitions, eval_fraction,
-                             all_ids):
-  """Partition 0 (eval) iff the key is among the first eval keys, else 1."""
-  return _partition_by_eval_keys(example, num_partitions,
-                                 _select_eval_keys(all_ids, eval_fraction))
 
 
 def _select_eval_keys(all_ids, eval_fraction):
@@ -219,22 +167,23 @@ class _PlanFileFn(beam.DoFn):
     self._chunk_secs = chunk_secs
 
   def process(self, path):
+    rate_16k = crepe_frontend.SAMPLE_RATE
     try:
-      with audio_io.AudioSource(path) as source:
+      with audio_lib.AudioSource(path) as source:
         peak = source.scan()
         n_frames, rate = source.n_frames, source.sample_rate
-    except audio_io.AudioFileError as e:
-      yield self._skip(path, str(e))
+        total = source.length_at(self._sample_rate)
+        total_16k = source.length_at(rate_16k)
+    except audio_lib.AudioFileError as e:
+      yield self._skip(path, e.reason)
       return
     except Exception as e:  # pylint: disable=broad-except
       yield self._skip(path, f'{type(e).__name__}: '
-                       f'{audio_io._short_error(e)}')  # pylint: disable=protected-access
+                       f'{audio_lib.short_error(e)}')
       return
-    total = audio_io.expected_length(n_frames, rate, self._sample_rate)
-    total_16k = audio_io.expected_length(n_frames, rate, CREPE_SAMPLE_RATE)
     if self._chunk_secs:
-      size = int(self._chunk_secs * self._sample_rate)
-      size_16k = int(self._chunk_secs * CREPE_SAMPLE_RATE)
+      size = tfrecord_layout.n_samples(self._chunk_secs, self._sample_rate)
+      size_16k = tfrecord_layout.n_samples(self._chunk_secs, rate_16k)
       n_chunks = _n_chunks(total, size)
       if n_chunks != _n_chunks(total_16k, size_16k):
         yield self._skip(path, f'{n_chunks} chunks at {self._sample_rate} Hz '
@@ -255,7 +204,7 @@ class _PlanFileFn(beam.DoFn):
              'start': i * size, 'stop': (i + 1) * size,
              'start_16k': i * size_16k, 'stop_16k': (i + 1) * size_16k,
              'seconds': min(size_16k, max(total_16k - i * size_16k, 0)) /
-                        CREPE_SAMPLE_RATE,
+                        rate_16k,
              'key': _stable_key(f'{path}#{i}')}
 
   @staticmethod
@@ -374,12 +323,13 @@ class _ProcessChunkFn(beam.DoFn):
 
   def _load_chunk(self, task):
     _counter('load-audio').inc()
-    with audio_io.AudioSource(task['path']) as source:
+    rate_16k = crepe_frontend.SAMPLE_RATE
+    with audio_lib.AudioSource(task['path']) as source:
       audio = source.resampled(self._sample_rate, task['start'], task['stop'])
-      if self._sample_rate == CREPE_SAMPLE_RATE:
+      if self._sample_rate == rate_16k:
         audio_16k = audio
       else:
-        audio_16k = source.resampled(CREPE_SAMPLE_RATE, task['start_16k'],
+        audio_16k = source.resampled(rate_16k, task['start_16k'],
                                      task['stop_16k'])
     return {'audio': audio, 'audio_16k': audio_16k}
 
@@ -554,6 +504,15 @@ def make_pipeline(options):
   return beam.Pipeline(options=options)
 
 
+def _check_layout(sample_rate, frame_rate, example_secs, hop_secs, center):
+  """Raises ValueError for rates or hops the TFRecord layout refuses."""
+  layout = tfrecord_layout.TFRecordLayout(sample_rate, frame_rate,
+                                          example_secs or 0, center)
+  layout.check_writable()
+  if example_secs:
+    layout.hops(hop_secs)
+
+
 def _check_output_writable(output_tfrecord_path):
   """Creates the output folder and a probe file, or raises OSError."""
   folder = os.path.dirname(output_tfrecord_path) or '.'
@@ -627,9 +586,13 @@ def prepare_tfrecord(input_audio_paths,
     Summary dict: files_ok, files_skipped, examples, audio_hours, seconds.
 
   Raises:
+    ValueError: a frame rate whose hop is not a whole number of samples
+      (the message lists nearby valid ones), or a hop_secs that is not a
+      whole number of frames.
     OSError: the output path cannot be written.
   """
   start = time.time()
+  _check_layout(sample_rate, frame_rate, example_secs, hop_secs, center)
   _check_output_writable(output_tfrecord_path)
   if isinstance(pipeline_options, beam.options.pipeline_options.PipelineOptions):
     options = pipeline_options

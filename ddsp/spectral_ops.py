@@ -9,15 +9,24 @@ Everything in TensorFlow is float32 and differentiable; functions with a
 import functools
 
 from ddsp import core
+from ddsp import crepe_frontend
+# CREPE pitch tracking (network, weights, decoding) lives in crepe_model.py;
+# its public names are part of this module's API, as in the original.
+from ddsp.crepe_model import compute_f0  # pylint: disable=unused-import
+from ddsp.crepe_model import PretrainedCREPE  # pylint: disable=unused-import
+from ddsp.crepe_model import reset_crepe  # pylint: disable=unused-import
 from ddsp.core import safe_log  # pylint: disable=unused-import
 from ddsp.core import tf_float32
+# Framing arithmetic lives in framing.py (below CREPE); same functions.
+from ddsp.framing import get_framed_lengths  # pylint: disable=unused-import
+from ddsp.framing import pad
 import gin
 import numpy as np
 import tensorflow as tf
 
 # CREPE always analyses 16 kHz audio in frames of 1024 samples.
-CREPE_SAMPLE_RATE = 16000
-CREPE_FRAME_SIZE = 1024
+CREPE_SAMPLE_RATE = crepe_frontend.SAMPLE_RATE
+CREPE_FRAME_SIZE = crepe_frontend.FRAME_SIZE
 
 # Ranges used to scale features for networks.
 F0_RANGE = 127.0  # MIDI.
@@ -199,102 +208,6 @@ def compute_mfcc(audio,
   return mfccs[..., :mfcc_bins]
 
 
-# -------------------------------------------------------- framing helpers --
-def get_framed_lengths(input_length, frame_size, hop_size, padding='center'):
-  """Number of frames and padded signal length for a framing scheme.
-
-  With frames(L) = floor((L - frame_size) / hop_size) + 1:
-    'valid':  padded = L,              n = frames(L)
-    'center': padded = L + frame_size, n = frames(padded)
-    'same':   n = ceil(L / hop_size),  padded = (n - 1) * hop + frame_size
-
-  Args:
-    input_length: signal length in samples.
-    frame_size: frame length in samples.
-    hop_size: hop in samples (may be a float, then `padded` is a float).
-    padding: 'valid', 'center' or 'same'.
-
-  Returns:
-    `(n_frames, padded_length)`.
-
-  Raises:
-    ValueError: for an unknown `padding` (the original raised
-      UnboundLocalError here).
-  """
-
-  def n_frames_of(length):
-    return int(np.floor((length - frame_size) // hop_size)) + 1
-
-  if padding == 'valid':
-    padded_length = input_length
-    n_frames = n_frames_of(input_length)
-  elif padding == 'center':
-    padded_length = input_length + frame_size
-    n_frames = n_frames_of(padded_length)
-  elif padding == 'same':
-    n_frames = int(np.ceil(input_length / hop_size))
-    padded_length = (n_frames - 1) * hop_size + frame_size
-  else:
-    raise ValueError(f'`padding` must be one of "valid", "center" or "same"; '
-                     f'got {padding!r}.')
-  return n_frames, padded_length
-
-
-def pad(x,
-        frame_size,
-        hop_size,
-        padding='center',
-        axis=1,
-        mode='CONSTANT',
-        constant_values=0):
-  """Pads a signal on one axis so that framing gives the expected frames.
-
-  'center' pads `frame_size // 2` on both ends; 'same' pads the end so the
-  last frame starts at the last hop; 'valid' returns the input unchanged.
-
-  Args:
-    x: tensor or array; rank <= 1 always pads axis 0.
-    frame_size: frame length in samples.
-    hop_size: hop in samples, must be <= frame_size.
-    padding: 'center', 'same' or 'valid'.
-    axis: axis to pad (time axis).
-    mode: `tf.pad` mode ('CONSTANT', 'REFLECT', 'SYMMETRIC').
-    constant_values: value used by 'CONSTANT' mode.
-
-  Returns:
-    float32 tensor, padded on `axis`.
-
-  Raises:
-    ValueError: if hop_size > frame_size or padding is unknown.
-  """
-  x = tf_float32(x)
-  if padding == 'valid':
-    return x
-  if hop_size > frame_size:
-    raise ValueError(f'During padding, frame_size ({frame_size}) must be '
-                     f'greater than or equal to hop_size ({hop_size}).')
-  if len(x.shape) <= 1:
-    axis = 0
-
-  if padding == 'same':
-    n_t = x.shape[axis]
-    if n_t is None:
-      raise ValueError('pad(padding="same") needs a static length on axis '
-                       f'{axis}; got shape {x.shape}.')
-    _, n_t_padded = get_framed_lengths(n_t, frame_size, hop_size, padding)
-    pad_amounts = (0, int(n_t_padded - n_t))
-  elif padding == 'center':
-    half = int(frame_size // 2)
-    pad_amounts = (half, half)
-  else:
-    raise ValueError(f'`padding` must be one of "valid", "center" or "same"; '
-                     f'got {padding!r}.')
-
-  paddings = [[0, 0] for _ in range(len(x.shape))]
-  paddings[axis] = list(pad_amounts)
-  return tf.pad(x, paddings, mode=mode, constant_values=constant_values)
-
-
 # ------------------------------------------------ energy, power, loudness --
 def compute_rms_energy(audio,
                        sample_rate=16000,
@@ -465,6 +378,3 @@ def pad_or_trim_to_expected_length(vector,
 
   return vector[0] if is_1d else vector
 
-
-# CREPE pitch tracking (network, weights, decoding) lives in crepe_model.py.
-from ddsp.crepe_model import PretrainedCREPE, compute_f0, reset_crepe  # pylint: disable=g-import-not-at-top,wrong-import-position

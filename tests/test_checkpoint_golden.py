@@ -247,7 +247,7 @@ def test_golden_tfrecord_reads_back_with_the_recorded_features():
 
 
 # ----------------------------------------------------------------------------
-# Verified variable paths of other shipped models (training.md §13).
+# Variable paths of other shipped models, as the original writes them.
 # ----------------------------------------------------------------------------
 def _model_variables(tmp_path, files, bindings, batch, skip_unknown=False):
   """{checkpoint key without suffix: shape} of a built gin model."""

@@ -1,7 +1,7 @@
 """The public API of ddsp.core: names, signatures, defaults, gin registration.
 
 Gin configs, pickles and user code call these functions by name and keyword,
-so the table below (from the 3.7.0 contract) must match exactly.
+so the table below (the API of the original DDSP 3.7.0) must match exactly.
 """
 import inspect
 
@@ -128,7 +128,7 @@ def _public_functions():
           and inspect.isfunction(inspect.unwrap(obj))}
 
 
-def test_public_functions_are_exactly_the_contract():
+def test_public_functions_are_exactly_those_of_the_original():
   assert _public_functions() == set(SIGNATURES)
 
 

@@ -149,7 +149,7 @@ def test_non_dict_pickle_is_refused():
 
 @pytest.mark.needs_shared(golden.SOLO_TFRECORD)
 def test_default_power_frame_rate_no_longer_crashes():
-  """Known bug 14 (IndexError with power at 50 Hz on 250 Hz data) is fixed."""
+  """The original's IndexError (power at 50 Hz on 250 Hz data) is fixed."""
   stats = postprocessing.compute_dataset_statistics(
       _TFRecordProvider(TFRECORD), batch_size=8)
   assert np.isfinite(stats['mean_power'])

@@ -4,16 +4,16 @@ import shutil
 import subprocess
 import sys
 
-from absl import flags
 from absl.testing import flagsaver
 import gin
 import pytest
 
 import golden
 from ddsp.training import ddsp_run
+from ddsp.training import gin_setup
 import training_toys
 
-FLAGS = flags.FLAGS
+FLAGS = ddsp_run.FLAGS
 GOLDEN_SOLO = golden.path('golden/solo_instrument')
 
 
@@ -23,8 +23,11 @@ def _parsed_flags():
   if not FLAGS.is_parsed():
     FLAGS.mark_as_parsed()
   gin.clear_config()
-  with flagsaver.flagsaver():
+  saved = flagsaver.save_flag_values(FLAGS)
+  try:
     yield
+  finally:
+    flagsaver.restore_flag_values(saved, FLAGS)
   gin.clear_config()
 
 
@@ -42,22 +45,21 @@ def test_gin_path_when_installed_is_package_data_next_to_the_module(
     tmp_path):
   package = tmp_path / 'site-packages' / 'ddsp' / 'training'
   (package / 'gin' / 'optimization').mkdir(parents=True)
-  module = package / 'ddsp_run.py'
+  module = package / 'gin_setup.py'
   module.write_text('')
-  assert ddsp_run.find_gin_path(str(module)) == str(package / 'gin')
+  assert gin_setup.find_gin_path(str(module)) == str(package / 'gin')
 
 
 def test_gin_path_does_not_use_pkg_resources():
-  source = open(ddsp_run.__file__).read()
+  source = open(gin_setup.__file__).read()
   assert 'pkg_resources' not in source.replace(
       '(No pkg_resources: it is deprecated.)', '')
 
 
 _PRINT_OWN_DEFAULTS = """
 import json
-from absl import flags
 import ddsp.training.ddsp_run as ddsp_run
-own = flags.FLAGS.flags_by_module_dict()[ddsp_run.__name__]
+own = ddsp_run.FLAGS.flags_by_module_dict()[ddsp_run.__name__]
 print(json.dumps({f.name: f.default for f in own}))
 """
 
@@ -65,8 +67,9 @@ print(json.dumps({f.name: f.default for f in own}))
 def _own_flag_defaults():
   """Defaults of the flags ddsp_run defines, in a process of its own.
 
-  Another command module imported into this test process (ddsp_export also
-  has --save_dir) may override a shared flag name.
+  A process that imported nothing else: the defaults are ddsp_run's own
+  whatever else a test process imported (tests/test_cli_modules.py checks
+  that importing every command keeps them).
   """
   import json  # pylint: disable=g-import-not-at-top
   result = subprocess.run([sys.executable, '-c', _PRINT_OWN_DEFAULTS],
@@ -146,6 +149,16 @@ def test_gin_search_path_finds_user_files(tmp_path):
   assert gin.query_parameter('train.num_steps') == 5
 
 
+def test_gin_typo_in_a_file_of_the_search_path_fails_naming_it(tmp_path):
+  extra = tmp_path / 'configs'
+  (extra / 'mine').mkdir(parents=True)
+  _write(extra / 'mine' / 'typo.gin', 'TFRecordProvidr.file_pattern = 1\n')
+  FLAGS.gin_search_path = [str(extra)]
+  FLAGS.gin_file = ['mine/typo.gin']
+  with pytest.raises(ValueError, match='TFRecordProvidr.*mine/typo.gin'):
+    ddsp_run.parse_gin(str(tmp_path))
+
+
 def test_gin_typo_in_a_param_fails_naming_it(tmp_path):
   FLAGS.gin_param = ["TFRecordProvidr.file_pattern = 'x*'"]
   with pytest.raises(ValueError, match='TFRecordProvidr'):
@@ -162,6 +175,33 @@ def test_unknown_parameter_of_a_known_configurable_fails(tmp_path):
   FLAGS.gin_param = ['train.num_stepz = 3']
   with pytest.raises(ValueError, match='num_stepz'):
     ddsp_run.parse_gin(str(tmp_path))
+
+
+def test_gin_syntax_error_in_a_param_fails_naming_it(tmp_path):
+  """The name check does not pass text it cannot read: it says so."""
+  FLAGS.gin_param = ["TFRecordProvider.file_pattern = "]
+  with pytest.raises(ValueError, match=r'Cannot parse .*--gin_param'):
+    ddsp_run.parse_gin(str(tmp_path))
+
+
+def test_gin_syntax_error_in_a_user_file_fails_naming_it(tmp_path):
+  FLAGS.gin_file = [_write(tmp_path / 'bad.gin', 'train.num_steps = [1,\n')]
+  with pytest.raises(ValueError, match=r'Cannot parse .*bad\.gin'):
+    ddsp_run.parse_gin(str(tmp_path))
+
+
+def test_user_file_importing_a_module_binds_its_configurables(tmp_path):
+  """A gin `import` registers configurables before their names are checked."""
+  gin_setup.check_gin_names(
+      [_write(tmp_path / 'imports.gin',
+              'import ddsp.training.data_preparation.synthetic_data\n'
+              'generate_notes_v2.n_timesteps = 20\n')], [])
+
+
+def test_unknown_selectors_lists_every_unknown_name():
+  text = ('train.num_steps = 3\nframe_rate = 250\n'
+          'Trainerr.learning_rate = 1\nFoo.x = @Bar()\n')
+  assert gin_setup.unknown_selectors(text, 'text') == ['Trainerr', 'Foo']
 
 
 # ---------------------------------------------------------------------------

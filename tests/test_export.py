@@ -7,6 +7,7 @@ import pytest
 import tensorflow as tf
 
 from ddsp.training import ddsp_export
+from ddsp.training import export
 from ddsp.training import inference
 
 CKPT = golden.path(golden.SOLO_CKPT)
@@ -20,9 +21,9 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope='module')
 def exported(tmp_path_factory):
   save_dir = str(tmp_path_factory.mktemp('export'))
-  ddsp_export.export(CKPT, save_dir=save_dir, inference_model='autoencoder',
-                     gin_params=[LENGTH], tfjs=True, tflite=True,
-                     metadata=False, reverb=True)
+  export.export(CKPT, save_dir=save_dir, inference_model='autoencoder',
+                gin_params=[LENGTH], tfjs=True, tflite=True,
+                metadata=False, reverb=True)
   return save_dir
 
 
@@ -45,7 +46,7 @@ def test_reverb_ir_is_really_resampled(exported):
   ir16, sr16 = sf.read(os.path.join(exported, 'reverb_ir_16000_hz.wav'))
   ir44, sr44 = sf.read(os.path.join(exported, 'reverb_ir_44100_hz.wav'))
   assert (sr16, sr44) == (16000, 44100)
-  # Known bug 12 wrote the 16 kHz samples under the 44.1 kHz name.
+  # The original wrote the 16 kHz samples under the 44.1 kHz name.
   assert abs(ir44.size - ir16.size * 44100 / 16000) <= 2
 
 
@@ -122,10 +123,10 @@ def test_tflite_model_runs(exported):
 
 @needs_ckpt
 def test_default_inference_model_exists():
-  """Known bug 12: the default `streaming_f0_pw` raised KeyError (fixed)."""
-  assert ddsp_export.flags.FLAGS['inference_model'].default == (
+  """The original's default `streaming_f0_pw` raised KeyError (fixed)."""
+  assert ddsp_export.FLAGS['inference_model'].default == (
       'streaming_f0_pw')
-  assert 'streaming_f0_pw' in ddsp_export.INFERENCE_MODELS
+  assert 'streaming_f0_pw' in export.INFERENCE_MODELS
   model = ddsp_export.get_inference_model(CKPT, 'streaming_f0_pw')
   assert model.n_frames == 1
   out = model({'f0_hz': tf.fill([1], 440.0), 'loudness_db': tf.fill([1], -20.)})
@@ -143,7 +144,7 @@ def test_tfjs_without_tensorflowjs_says_how_to_install(tmp_path, capsys):
     pytest.skip('tensorflowjs is installed')
   except ImportError:
     pass
-  assert ddsp_export.saved_model_to_tfjs(str(tmp_path)) is None
+  assert export.saved_model_to_tfjs(str(tmp_path)) is None
   assert 'pip install tensorflowjs' in capsys.readouterr().out
 
 
@@ -161,5 +162,5 @@ def test_save_dir_resolution(tmp_path, kind, save_dir, name, expected):
     model_path = os.path.join(run, 'ckpt-20')
   elif kind == 'saved_model':
     open(os.path.join(run, 'saved_model.pb'), 'wb').close()
-  assert ddsp_export.resolve_save_dir(model_path, save_dir, name) == (
+  assert export.resolve_save_dir(model_path, save_dir, name) == (
       expected.format(run=run))

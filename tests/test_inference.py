@@ -38,7 +38,7 @@ def test_autoencoder_inference_sizes(ae_inference):
 
 @needs_ckpt
 def test_autoencoder_inference_builds_without_audio(ae_inference):
-  """Known bug 18 made build_network crash (no audio); fixed."""
+  """The original's build_network crashed here (no audio); fixed."""
   out = ae_inference(_features(250))
   assert out['audio_synth'].shape == (1, 16000)
   assert np.all(np.isfinite(out['audio_synth']))

@@ -113,7 +113,7 @@ def test_loudness_metrics_zero_for_identical_audio_and_written_on_flush(
 
 
 def test_f0_metrics_names_are_swapped_like_the_original():
-  """Known quirk 10: keys and Mean names of the two accuracies swapped."""
+  """Kept from the original: keys and Mean names of the accuracies swapped."""
   m = metrics.F0Metrics(16000, 250)
   assert sorted(m.metrics) == ['f0_dist', 'raw_chroma_accuracy',
                                'raw_pitch_accuracy']
@@ -184,7 +184,7 @@ def test_f0_metrics_count_only_voiced_ground_truth_frames():
 
 
 def test_midi_metrics_flush_never_resets_note_offset_counts(tmp_path):
-  """Known quirk 10: note_offset_counts survives flush."""
+  """Kept from the original: note_offset_counts survives flush."""
   m = metrics.MidiMetrics(frames_per_second=250, tag='learned')
   m.note_counts = metrics.EvalCounts(1, 0, 0)
   m.note_offset_counts = metrics.EvalCounts(2, 0, 0)

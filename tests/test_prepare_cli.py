@@ -27,16 +27,16 @@ def run_cli(*args):
 
 def run_main(*args):
   """Runs the script's main() in this process; returns the exit code."""
-  from absl import flags  # pylint: disable=g-import-not-at-top
   from ddsp.training.data_preparation import ddsp_prepare_tfrecord  # pylint: disable=g-import-not-at-top
-  flags.FLAGS.unparse_flags()
-  flags.FLAGS(['ddsp_prepare_tfrecord', *args])
+  script_flags = ddsp_prepare_tfrecord.FLAGS
+  script_flags.unparse_flags()
+  script_flags(['ddsp_prepare_tfrecord', *args])
   try:
     ddsp_prepare_tfrecord.main([])
   except SystemExit as e:
     return e.code
   finally:
-    flags.FLAGS.unparse_flags()
+    script_flags.unparse_flags()
   return 0
 
 
@@ -100,12 +100,12 @@ def test_exit_status_nonzero_when_output_unwritable(good_dir, tmp_path,
 
 
 def test_glob_skips_hidden_folders(good_dir):
-  from ddsp.training.data_preparation import ddsp_prepare_tfrecord  # pylint: disable=g-import-not-at-top
-  paths = ddsp_prepare_tfrecord.expand_filepatterns(
+  from ddsp.training.data_preparation import file_patterns  # pylint: disable=g-import-not-at-top
+  paths = file_patterns.expand_filepatterns(
       [f'{good_dir}/*.wav', f'{good_dir}/*/*.wav'])
   assert sorted(os.path.basename(p) for p in paths) == ['mono16k.wav',
                                                         'stereo44k.wav']
-  explicit = ddsp_prepare_tfrecord.expand_filepatterns(
+  explicit = file_patterns.expand_filepatterns(
       [f'{good_dir}/.ipynb_checkpoints/*.wav'])
   assert len(explicit) == 1
 
@@ -121,3 +121,17 @@ def test_two_worker_multiprocessing_run(good_dir, tmp_path):
   assert result.returncode == 0, result.stderr[-3000:]
   assert len(glob.glob(out + '-*-of-00003')) == 3
   assert count_records(out + '*') == 2 * 7
+
+
+@pytest.mark.parametrize('sample_rate, frame_rate', [(44100, 300),
+                                                     (16000, 3)])
+def test_fractional_hop_is_refused_at_start_up(good_dir, tmp_path, caplog,
+                                               sample_rate, frame_rate):
+  out = str(tmp_path / 'data' / 'train.tfrecord')
+  code = run_main(f'--input_audio_filepatterns={good_dir}/*.wav',
+                  f'--output_tfrecord_path={out}',
+                  f'--sample_rate={sample_rate}',
+                  f'--frame_rate={frame_rate}', '--crepe_model=tiny')
+  assert code == 1
+  assert 'Nearby valid frame rates' in caplog.text
+  assert not glob.glob(out + '*')

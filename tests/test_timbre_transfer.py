@@ -9,8 +9,12 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from ddsp.features import audio as audio_lib
+from ddsp.features import f0_loudness
+from ddsp.training import feature_adjustments
+from ddsp.training import model_folder
 from ddsp.training import postprocessing
-from ddsp.training import timbre_transfer as tt
+from ddsp.training import transfer
 
 CKPT = golden.path(golden.SOLO_CKPT)
 STATISTICS = golden.path('golden/solo_instrument/ckpt/dataset_statistics.pkl')
@@ -24,7 +28,7 @@ def _tone(seconds, sr=16000, hz=330.0, amp=0.4):
   return (amp * np.sin(2 * np.pi * hz * t)).astype(np.float32)
 
 
-class _FakeExtractor(tt.FeatureExtractor):
+class _FakeExtractor(f0_loudness.FeatureExtractor):
   """Feature 'f0' = mean of the frame's samples, to check block alignment."""
 
   def analyse(self, segment, first, n):
@@ -51,8 +55,8 @@ def test_stream_features_match_whole_file_features():
   from ddsp import spectral_ops  # pylint: disable=g-import-not-at-top
   audio = _tone(2.3) * np.linspace(0.1, 1.0, int(2.3 * 16000),
                                    dtype=np.float32)
-  ex = tt.FeatureExtractor(250, crepe_model='tiny', viterbi=False,
-                           block_frames=200)
+  ex = f0_loudness.FeatureExtractor(250, model_capacity='tiny', viterbi=False,
+                                    block_frames=200)
   feats = ex.stream(audio[i:i + 5000] for i in range(0, audio.size, 5000))
   whole_ld = np.asarray(spectral_ops.compute_loudness(audio, 16000, 250))
   n = feats['loudness_db'].size
@@ -67,14 +71,15 @@ def test_stream_features_match_whole_file_features():
 @pytest.mark.parametrize('octaves', [-1.0, 0.0, 1.0, 2.5])
 def test_shift_f0_octaves_and_clip(octaves):
   feats = {'f0_hz': np.array([0.0, 110.0, 440.0, 12000.0], np.float32)}
-  out = tt.shift_f0(dict(feats), octaves)['f0_hz']
+  out = feature_adjustments.shift_f0(dict(feats), octaves)['f0_hz']
   expected = np.clip(feats['f0_hz'] * 2**octaves, 0, 440 * 2**((110 - 69) /
                                                               12))
   np.testing.assert_allclose(out, expected, rtol=1e-5)
 
 
 def test_shift_ld():
-  out = tt.shift_ld({'loudness_db': np.array([-30.0, -10.0])}, 6.0)
+  out = feature_adjustments.shift_ld(
+      {'loudness_db': np.array([-30.0, -10.0])}, 6.0)
   np.testing.assert_allclose(out['loudness_db'], [-24.0, -4.0])
 
 
@@ -92,7 +97,7 @@ def test_auto_adjust_moves_register_and_loudness_to_the_dataset():
   # 1.44 octaves below the data's mean pitch (69.3): the Colab rounds up
   # (ceil) unless the difference exceeds 1.5 octaves, so +2 octaves.
   feats = _note_features(pitch_midi=52.0)
-  out, mask, _ = tt.auto_adjust(feats, stats, verbose=False)
+  out, mask, _ = feature_adjustments.auto_adjust(feats, stats, verbose=False)
   assert mask[300:1200].all()
   np.testing.assert_allclose(out['f0_hz'], feats['f0_hz'] * 4.0, rtol=1e-5)
   on = out['loudness_db'][mask]
@@ -110,7 +115,7 @@ def test_auto_adjust_octave_rounding(pitch, octaves):
            'quantile_transform': postprocessing.QuantileTransformer().fit(
                np.linspace(-60, -10, 100)[:, None])}
   feats = _note_features(pitch_midi=pitch)
-  out, _, _ = tt.auto_adjust(feats, stats, verbose=False)
+  out, _, _ = feature_adjustments.auto_adjust(feats, stats, verbose=False)
   diff = (69.0 - pitch) / 12
   expected = np.floor(diff) if diff > 1.5 else np.ceil(diff)
   assert expected == octaves
@@ -122,7 +127,7 @@ def test_auto_adjust_without_notes_is_identity(capsys):
   stats = postprocessing.load_dataset_statistics(STATISTICS)
   feats = _note_features()
   feats['f0_confidence'][:] = 0.0
-  out, mask, _ = tt.auto_adjust(feats, stats)
+  out, mask, _ = feature_adjustments.auto_adjust(feats, stats)
   assert not mask.any()
   np.testing.assert_array_equal(out['f0_hz'], feats['f0_hz'])
   assert 'no notes detected' in capsys.readouterr().out
@@ -134,7 +139,7 @@ def test_find_model_dir_in_zip(tmp_path):
   with zipfile.ZipFile(zpath, 'w') as z:
     for name in os.listdir(CKPT):
       z.write(os.path.join(CKPT, name), os.path.join('solo', name))
-  files = tt.find_model_dir(zpath, extract_dir=str(tmp_path / 'x'))
+  files = model_folder.find_model_dir(zpath, extract_dir=str(tmp_path / 'x'))
   assert files.model_dir.endswith('solo')
   assert files.ckpt.endswith('ckpt-20')
   assert files.statistics_file.endswith('dataset_statistics.pkl')
@@ -142,7 +147,7 @@ def test_find_model_dir_in_zip(tmp_path):
 
 def test_find_model_dir_missing(tmp_path):
   with pytest.raises(FileNotFoundError):
-    tt.find_model_dir(str(tmp_path / 'nope'))
+    model_folder.find_model_dir(str(tmp_path / 'nope'))
 
 
 @pytest.mark.parametrize('fmt,rate,channels', [('WAV', 44100, 2),
@@ -154,7 +159,7 @@ def test_audio_stream_reads_any_format_as_16k_mono(tmp_path, fmt, rate,
   audio = _tone(1.5, rate)
   data = np.stack([audio] * channels, axis=1) if channels > 1 else audio
   sf.write(path, data, rate, format=fmt)
-  stream = tt.AudioStream(path, 16000, block_seconds=0.3)
+  stream = audio_lib.AudioStream(path, 16000, block_seconds=0.3)
   out = np.concatenate(list(stream.blocks()))
   assert abs(out.size - 24000) <= 64
   assert out.dtype == np.float32
@@ -163,11 +168,11 @@ def test_audio_stream_reads_any_format_as_16k_mono(tmp_path, fmt, rate,
 def test_audio_stream_rejects_bad_files():
   bad = golden.path('audio/bad')
   with pytest.raises(ValueError):
-    list(tt.AudioStream(os.path.join(bad, 'empty_0_bytes.wav'),
-                        16000).blocks())
+    list(audio_lib.AudioStream(os.path.join(bad, 'empty_0_bytes.wav'),
+                               16000).blocks())
   with pytest.raises(ValueError):
-    list(tt.AudioStream(os.path.join(bad, 'not_audio_text.wav'),
-                        16000).blocks())
+    list(audio_lib.AudioStream(os.path.join(bad, 'not_audio_text.wav'),
+                               16000).blocks())
 
 
 @pytest.mark.slow
@@ -179,10 +184,10 @@ def test_transfer_file_golden_checkpoint(tmp_path, auto_adjust):
   sf.write(src, audio[:int(5.3 * sr)], sr)
   out = str(tmp_path / 'out.wav')
   feats = {}
-  report = tt.transfer_file(CKPT, src, out, pitch_shift=1.0,
-                            auto_adjust_on=auto_adjust, crepe_model='tiny',
-                            viterbi=False, block_seconds=2.0,
-                            features_out=feats)
+  report = transfer.transfer_file(CKPT, src, out, pitch_shift=1.0,
+                                  auto_adjust_on=auto_adjust,
+                                  crepe_model='tiny', viterbi=False,
+                                  block_seconds=2.0, features_out=feats)
   result, rate = sf.read(out)
   assert rate == 16000
   assert result.size == (int(5.3 * 16000) // 64) * 64

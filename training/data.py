@@ -18,10 +18,14 @@ Every provider yields dicts of float32 features, e.g. for TFRecords written by
 `ddsp_prepare_tfrecord` (4 s at 16 kHz, 250 frames/s):
   audio [64000], audio_16k [64000], f0_hz [1000], f0_confidence [1000],
   loudness_db [1000].
+The names and lengths of those TFRecords are defined once, for the writer
+and the readers, in `ddsp.features.tfrecord_layout`.
 """
 
+import dataclasses
+
 from absl import logging
-from ddsp.spectral_ops import get_framed_lengths
+from ddsp.features import tfrecord_layout
 import gin
 import tensorflow as tf
 
@@ -226,16 +230,15 @@ class TFRecordProvider(DataProvider):
     """
     super().__init__(sample_rate, frame_rate)
     self._file_pattern = file_pattern or self.default_file_pattern
-    # Rounded so fractional example lengths (e.g. 0.5 s) give int shapes.
-    self._audio_length = int(round(example_secs * sample_rate))
-    self._audio_16k_length = int(round(example_secs * 16000))
+    self._layout = tfrecord_layout.TFRecordLayout(
+        sample_rate=sample_rate, frame_rate=frame_rate,
+        example_secs=example_secs, centered=centered)
+    self._audio_length = self._layout.audio_length
+    self._audio_16k_length = self._layout.audio_16k_length
     self._feature_length = self.get_feature_length(centered)
 
   def get_feature_length(self, centered):
-    """Number of feature frames of one example.
-
-    Frames are computed on the 16 kHz audio with 1024-sample windows and a
-    (float) hop of 16000 / frame_rate samples.
+    """Number of feature frames of one example (see `tfrecord_layout`).
 
     Args:
       centered: 'center' padding if True, else 'same'.
@@ -243,9 +246,7 @@ class TFRecordProvider(DataProvider):
     Returns:
       Number of frames (e.g. 1000, or 1001 when centered).
     """
-    padding = 'center' if centered else 'same'
-    return get_framed_lengths(
-        self._audio_16k_length, 1024, 16000 / self._frame_rate, padding)[0]
+    return dataclasses.replace(self._layout, centered=centered).n_frames
 
   @property
   def default_file_pattern(self):
@@ -282,18 +283,7 @@ class TFRecordProvider(DataProvider):
   @property
   def features_dict(self):
     """Dictionary of features to read from dataset."""
-    return {
-        'audio':
-            tf.io.FixedLenFeature([self._audio_length], dtype=tf.float32),
-        'audio_16k':
-            tf.io.FixedLenFeature([self._audio_16k_length], dtype=tf.float32),
-        'f0_hz':
-            tf.io.FixedLenFeature([self._feature_length], dtype=tf.float32),
-        'f0_confidence':
-            tf.io.FixedLenFeature([self._feature_length], dtype=tf.float32),
-        'loudness_db':
-            tf.io.FixedLenFeature([self._feature_length], dtype=tf.float32),
-    }
+    return self._layout.features_dict()
 
 
 @gin.register
@@ -304,7 +294,7 @@ class LegacyTFRecordProvider(TFRecordProvider):
   def features_dict(self):
     """Dictionary of features to read from dataset (no 'audio_16k')."""
     features = dict(super().features_dict)
-    del features['audio_16k']
+    del features[tfrecord_layout.AUDIO_16K_KEY]
     return features
 
 

@@ -21,6 +21,8 @@ the frame-by-frame pieces the DDSP VST plugin runs (feature extraction,
 control prediction, synthesis of one hop).
 """
 
+from typing import NamedTuple
+
 import ddsp
 from ddsp.training import models
 from ddsp.training import preprocessing
@@ -42,6 +44,34 @@ def _preprocessor_type():
   """Last name of the `Autoencoder.preprocessor` reference (e.g. F0Loud...)."""
   ref = gin.query_parameter('Autoencoder.preprocessor')
   return ref.selector.split('.')[-1]
+
+
+class ModelRates(NamedTuple):
+  """Rates of a trained autoencoder, read from its operative config."""
+  preprocessor_type: str  # e.g. 'F0LoudnessPreprocessor'.
+  sample_rate: int
+  hop_size: int  # Audio samples per frame.
+
+  @property
+  def frame_rate(self) -> float:
+    return self.sample_rate / self.hop_size
+
+
+def model_rates() -> ModelRates:
+  """Rates of the parsed operative config (`parse_operative_config`).
+
+  hop_size = Harmonic.n_samples // <preprocessor>.time_steps, the training
+  samples per frame.
+
+  Returns:
+    ModelRates.
+  """
+  preprocessor_type = _preprocessor_type()
+  n_samples = gin.query_parameter('Harmonic.n_samples')
+  time_steps = gin.query_parameter(f'{preprocessor_type}.time_steps')
+  return ModelRates(preprocessor_type,
+                    gin.query_parameter('Harmonic.sample_rate'),
+                    n_samples // time_steps)
 
 
 def _no_reverb_dag():
@@ -91,14 +121,11 @@ class AutoencoderInference(models.Autoencoder):
     samples per frame; n_samples = n_frames * hop.
     """
     parse_operative_config(ckpt)
-    self.preprocessor_type = _preprocessor_type()
-    self.sample_rate = gin.query_parameter('Harmonic.sample_rate')
-    n_samples_train = gin.query_parameter('Harmonic.n_samples')
-    time_steps_train = gin.query_parameter(
-        f'{self.preprocessor_type}.time_steps')
-    self.hop_size = n_samples_train // time_steps_train
-    self.n_frames = int(self.length_seconds * self.sample_rate /
-                        self.hop_size)
+    rates = model_rates()
+    self.preprocessor_type = rates.preprocessor_type
+    self.sample_rate = rates.sample_rate
+    self.hop_size = rates.hop_size
+    self.n_frames = self.length_in_frames()
     self.n_samples = self.n_frames * self.hop_size
     with gin.unlock_config():
       gin.bind_parameter('Harmonic.n_samples', self.n_samples)
@@ -113,6 +140,14 @@ class AutoencoderInference(models.Autoencoder):
         gin.bind_parameter('F0LoudnessPreprocessor.compute_loudness', False)
       if self.remove_reverb:
         gin.parse_config(_no_reverb_dag())
+
+  def length_in_frames(self):
+    """Frames the model synthesises: `length_seconds`, rounded down.
+
+    Called once the operative config is parsed (`sample_rate` and
+    `hop_size` set); subclasses choose their length here.
+    """
+    return int(self.length_seconds * self.sample_rate / self.hop_size)
 
   def save_model(self, save_dir):
     """Saves a SavedModel (Keras format) to `save_dir`.
@@ -182,17 +217,17 @@ class StreamingF0PwInference(AutoencoderInference):
   """One-frame-at-a-time autoencoder (`ddsp_export` default model).
 
   The original's `ddsp_export` names `streaming_f0_pw` as its default
-  inference model but does not define it (KeyError, known bug 12). Here it
+  inference model but does not define it (KeyError). Here it
   is an AutoencoderInference whose length is a single frame, without reverb.
   """
 
   def __init__(self, ckpt, verbose=True, **kwargs):
-    parse_operative_config(ckpt)
-    sample_rate = gin.query_parameter('Harmonic.sample_rate')
-    hop = (gin.query_parameter('Harmonic.n_samples') //
-           gin.query_parameter(f'{_preprocessor_type()}.time_steps'))
-    super().__init__(ckpt, length_seconds=hop / sample_rate,
-                     remove_reverb=True, verbose=verbose, **kwargs)
+    # The length is one frame (`length_in_frames`), not a duration.
+    super().__init__(ckpt, length_seconds=None, remove_reverb=True,
+                     verbose=verbose, **kwargs)
+
+  def length_in_frames(self):
+    return 1
 
 
 # ------------------------------------------------------------------------------

@@ -287,7 +287,7 @@ def _compute_power_frames(audio, n_frames, frame_size, frame_rate):
   """Power [batch, n] at `frame_rate`; falls back to the data frame rate.
 
   The original requires the power frames to line up with the dataset's
-  loudness frames and crashes otherwise (known bug 14: with the default
+  loudness frames and crashes otherwise (IndexError with the default
   50 Hz power on 250 Hz data). We keep the requested rate when it lines up
   and otherwise recompute at the data's own frame rate (fixed crash).
   """

@@ -14,7 +14,7 @@
 
 """Training loop, distribution strategies and run-directory helpers.
 
-Run directory written by `train` (cli_and_formats.md §3):
+Run directory written by `train` (the original's layout):
 
   <save_dir>/checkpoint                   CheckpointManager state file
   <save_dir>/ckpt-<step>.index / .data-00000-of-00001

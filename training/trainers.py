@@ -17,7 +17,8 @@
 A `Trainer` owns the Adam optimizer of a model and knows how to run one
 gradient step under a `tf.distribute.Strategy`. Checkpoints hold
 `tf.train.Checkpoint(model=..., optimizer=...)`, so their variable paths are
-`model/...` and `optimizer/...` (see training.md §13).
+`model/...` and `optimizer/...`, the same paths as the original's
+checkpoints (tests/test_checkpoint_golden.py checks them).
 """
 
 import os

@@ -1,0 +1,309 @@
+# Copyright 2026 The ddsp-modern Authors.
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""Export of a trained model: SavedModel, TFLite, TF.js, reverb and metadata.
+
+`export` runs the whole export of a checkpoint folder (or prefix) into an
+export folder; the other functions are its steps. Differences from the
+original (fixes):
+* the default inference model `streaming_f0_pw` exists
+  (`inference.StreamingF0PwInference`; the original raised KeyError);
+* the reverb IR is really resampled to the requested rate;
+* without metadata no metadata file is packed into the TFLite model;
+* without the `tensorflowjs` package the TF.js step says how to install it
+  and is skipped.
+"""
+
+import datetime
+import json
+import os
+from typing import Any, Dict, List, Optional, Sequence
+
+from absl import logging
+import ddsp
+from ddsp.training import data
+from ddsp.training import inference
+from ddsp.training import models
+from ddsp.training import postprocessing
+from ddsp.training import train_util
+import gin
+import librosa
+import numpy as np
+import soundfile as sf
+import tensorflow as tf
+
+
+INFERENCE_MODELS = {
+    'autoencoder': inference.AutoencoderInference,
+    'streaming_f0_pw': inference.StreamingF0PwInference,
+    'vst_extract_features': inference.VSTExtractFeatures,
+    'vst_predict_controls': inference.VSTPredictControls,
+    'vst_stateless_predict_controls': inference.VSTStatelessPredictControls,
+    'vst_synthesize': inference.VSTSynthesize,
+    'vst_synthesize_harmonic': inference.VSTSynthesizeHarmonic,
+    'vst_synthesize_noise': inference.VSTSynthesizeNoise,
+}
+
+
+def get_inference_model(ckpt: str,
+                        inference_model: str = 'streaming_f0_pw'):
+  """Builds the inference model class named `inference_model`."""
+  if inference_model not in INFERENCE_MODELS:
+    raise ValueError(f'Inference model {inference_model!r} is not one of '
+                     f'{sorted(INFERENCE_MODELS)}.')
+  return INFERENCE_MODELS[inference_model](ckpt)
+
+
+def ckpt_to_saved_model(ckpt: str,
+                        save_dir: str,
+                        inference_model: str = 'streaming_f0_pw',
+                        gin_params: Sequence[str] = (),
+                        debug: bool = False):
+  """Builds an inference model from a checkpoint and saves a SavedModel."""
+  logging.info('Converting checkpoint %s to a SavedModel.', ckpt)
+  with gin.unlock_config():
+    gin.parse_config_files_and_bindings([], list(gin_params),
+                                        skip_unknown=True)
+  model = get_inference_model(ckpt, inference_model)
+  if not debug:
+    model.save_model(save_dir)
+    logging.info('Saved the SavedModel to %s', save_dir)
+  return model
+
+
+# ------------------------------------------------------------------------------
+# Reverb and metadata.
+# ------------------------------------------------------------------------------
+def _write_wav(path: str, audio: np.ndarray, sample_rate: int) -> None:
+  """16-bit WAV of float audio."""
+  sf.write(path, np.asarray(audio, np.float32), sample_rate,
+           subtype='PCM_16')
+
+
+def export_impulse_response(model_path: str,
+                            save_dir: str,
+                            target_sr: int = 44100) -> List[str]:
+  """Writes the trained reverb IR at the model rate and at `target_sr`.
+
+  Returns:
+    The paths written (none when the model has no reverb).
+  """
+  inference.parse_operative_config(model_path)
+  model = models.Autoencoder()
+  model.restore(model_path)
+  pg = model.processor_group
+  sample_rate = pg.harmonic.sample_rate
+  reverb = getattr(pg, 'reverb', None)
+  if reverb is None:
+    logging.info('No reverb in %s: nothing to export.', model_path)
+    return []
+  reverb.build([])
+  ir = np.asarray(reverb.get_controls(audio=tf.zeros([1, 1]))['ir'][0])
+  paths = [os.path.join(save_dir, f'reverb_ir_{sample_rate}_hz.wav')]
+  _write_wav(paths[0], ir, sample_rate)
+  ir_target = librosa.resample(ir, orig_sr=sample_rate, target_sr=target_sr)
+  paths.append(os.path.join(save_dir, f'reverb_ir_{target_sr}_hz.wav'))
+  _write_wav(paths[1], ir_target, target_sr)
+  return paths
+
+
+def get_data_provider(dataset_path: Optional[str], model_path: str):
+  """TFRecordProvider of `dataset_path` or the run's training provider."""
+  if dataset_path is not None:
+    return data.TFRecordProvider(os.path.expanduser(dataset_path))
+  inference.parse_operative_config(model_path)
+  try:
+    return gin.query_parameter(
+        'train.data_provider').scoped_configurable_fn()
+  except Exception as e:  # pylint: disable=broad-except
+    raise Exception(  # pylint: disable=broad-exception-raised
+        'Could not build the data provider for the metadata statistics: '
+        'give a dataset path (ddsp_export --dataset_path=<tfrecord '
+        'pattern>), make sure the run\'s train.data_provider files exist, or '
+        'export without metadata (--nometadata).') from e
+
+
+def get_metadata_dict(data_provider, model_path: str) -> Dict[str, Any]:
+  """Metadata of the plugin: ranges, sizes and rates."""
+  inference.parse_operative_config(model_path)
+  decoder = gin.query_parameter('Autoencoder.decoder').selector
+  decoder = decoder.split('.')[-1]
+  splits = dict(gin.query_parameter(f'{decoder}.output_splits'))
+  frame_size = gin.query_parameter('%frame_size')
+  frame_rate = gin.query_parameter('%frame_rate')
+  sample_rate = gin.query_parameter('%sample_rate')
+  ds = postprocessing.compute_dataset_statistics(
+      data_provider, power_frame_size=frame_size,
+      power_frame_rate=frame_rate)
+  midi_to_hz = lambda m: float(ddsp.core.midi_to_hz(m))
+  return {
+      'mean_min_pitch_note': float(ds['mean_min_pitch_note']),
+      'mean_max_pitch_note': float(ds['mean_max_pitch_note']),
+      'mean_min_pitch_note_hz': midi_to_hz(ds['mean_min_pitch_note']),
+      'mean_max_pitch_note_hz': midi_to_hz(ds['mean_max_pitch_note']),
+      'mean_min_power_note': float(ds['mean_min_power_note']),
+      'mean_max_power_note': float(ds['mean_max_power_note']),
+      'version': ddsp.__version__,
+      'export_time': datetime.datetime.now().isoformat(),
+      'num_harmonics': splits['harmonic_distribution'],
+      'num_noise_amps': splits['noise_magnitudes'],
+      'frame_rate': frame_rate,
+      'frame_size': frame_size,
+      'sample_rate': sample_rate,
+  }
+
+
+# ------------------------------------------------------------------------------
+# Converters.
+# ------------------------------------------------------------------------------
+def saved_model_to_tfjs(save_dir: str) -> Optional[str]:
+  """Converts to TF.js in <save_dir>/tfjs (needs the tensorflowjs package)."""
+  try:
+    from tensorflowjs.converters import converter  # pylint: disable=g-import-not-at-top
+  except ImportError:
+    print('Skipping TF.js export: the `tensorflowjs` package is not '
+          'installed (pip install tensorflowjs; or ddsp_export --notfjs).')
+    return None
+  out = os.path.join(save_dir, 'tfjs')
+  converter.convert([
+      '--input_format=tf_saved_model', '--signature_name=serving_default',
+      '--control_flow_v2=True', '--skip_op_check', '--quantize_float16=True',
+      '--experiments=True', save_dir, out])
+  return out
+
+
+def saved_model_to_tflite(save_dir: str,
+                          name: str = '',
+                          metadata_file: Optional[str] = None) -> str:
+  """Converts to <save_dir>/tflite/<name or model>.tflite."""
+  converter = tf.lite.TFLiteConverter.from_saved_model(save_dir)
+  converter.target_spec.supported_ops = [
+      tf.lite.OpsSet.TFLITE_BUILTINS, tf.lite.OpsSet.SELECT_TF_OPS]
+  tflite_model = converter.convert()
+  out_dir = os.path.join(save_dir, 'tflite')
+  tf.io.gfile.makedirs(out_dir)
+  path = os.path.join(out_dir, f'{name or "model"}.tflite')
+  with tf.io.gfile.GFile(path, 'wb') as f:
+    f.write(tflite_model)
+  if metadata_file:
+    _add_tflite_metadata(path, metadata_file)
+  return path
+
+
+def _add_tflite_metadata(tflite_path: str, metadata_file: str) -> None:
+  """Packs `metadata_file` into the model (needs tflite_support)."""
+  try:
+    from tflite_support import metadata  # pylint: disable=g-import-not-at-top
+  except ImportError:
+    print('Not packing metadata into the TFLite model: `tflite_support` is '
+          'not installed (pip install tflite-support). metadata.json is '
+          'still written next to it.')
+    return
+  populator = metadata.MetadataPopulator.with_model_file(tflite_path)
+  populator.load_associated_files([metadata_file])
+  populator.populate()
+
+
+# ------------------------------------------------------------------------------
+# The whole export.
+# ------------------------------------------------------------------------------
+def resolve_save_dir(model_path: str,
+                     save_dir: str = '',
+                     name: str = '') -> str:
+  """Export folder: `save_dir` if given, else next to the model.
+
+  A SavedModel folder is its own export folder; a checkpoint prefix exports
+  to `<its folder>/<name or 'export'>`, a checkpoint folder to
+  `<folder>/<name or 'export'>`.
+
+  Args:
+    model_path: Checkpoint folder, checkpoint prefix or SavedModel folder.
+    save_dir: Explicit export folder ('' for the default).
+    name: Name of the export folder ('' for 'export').
+
+  Returns:
+    The export folder.
+  """
+  if save_dir:
+    return os.path.expanduser(save_dir)
+  if tf.io.gfile.exists(os.path.join(model_path, 'saved_model.pb')):
+    return model_path
+  if not tf.io.gfile.isdir(model_path):
+    return os.path.join(os.path.dirname(model_path), name or 'export')
+  return os.path.join(model_path, name or 'export')
+
+
+def export(model_path: str,
+           save_dir: str = '',
+           name: str = '',
+           inference_model: str = 'streaming_f0_pw',
+           gin_params: Sequence[str] = (),
+           debug: bool = False,
+           tfjs: bool = True,
+           tflite: bool = True,
+           metadata: bool = True,
+           dataset_path: Optional[str] = None,
+           reverb: bool = True,
+           reverb_sample_rate: int = 44100) -> str:
+  """Exports a checkpoint (or converts a SavedModel).
+
+  Steps, each optional: the reverb impulse response, metadata.json, the
+  SavedModel of `inference_model` (skipped for a SavedModel input), TF.js
+  and TFLite conversions of it.
+
+  Args:
+    model_path: Checkpoint folder, checkpoint prefix or SavedModel folder.
+    save_dir: Export folder ('' for the default, see `resolve_save_dir`).
+    name: Name of the export folder and TFLite file.
+    inference_model: Key of INFERENCE_MODELS.
+    gin_params: Extra gin bindings for the inference model.
+    debug: Build the inference model but save nothing of it.
+    tfjs: Convert to TF.js.
+    tflite: Convert to TFLite.
+    metadata: Write metadata.json (dataset statistics, sizes, rates).
+    dataset_path: TFRecord pattern of the statistics (None: the run's
+      training data).
+    reverb: Write the reverb impulse response.
+    reverb_sample_rate: Second rate the impulse response is written at.
+
+  Returns:
+    The export folder.
+  """
+  model_path = train_util.expand_path(model_path)
+  is_saved_model = tf.io.gfile.exists(os.path.join(model_path,
+                                                   'saved_model.pb'))
+  save_dir = resolve_save_dir(model_path, save_dir, name)
+  tf.io.gfile.makedirs(save_dir)
+
+  if reverb and not is_saved_model:
+    export_impulse_response(model_path, save_dir, reverb_sample_rate)
+
+  metadata_path = None
+  if metadata and not is_saved_model:
+    metadata_path = os.path.join(save_dir, 'metadata.json')
+    meta = get_metadata_dict(get_data_provider(dataset_path, model_path),
+                             model_path)
+    with tf.io.gfile.GFile(metadata_path, 'w') as f:
+      f.write(json.dumps(meta))
+
+  if not is_saved_model:
+    ckpt_to_saved_model(model_path, save_dir, inference_model, gin_params,
+                        debug)
+  if debug:
+    return save_dir
+  if tfjs:
+    saved_model_to_tfjs(save_dir)
+  if tflite:
+    saved_model_to_tflite(save_dir, name, metadata_path)
+  return save_dir

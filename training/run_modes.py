@@ -1,0 +1,92 @@
+# Copyright 2026 The ddsp-modern Authors.
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""The three modes of a gin-configured run: train, evaluate and sample.
+
+Each mode builds the model of the parsed gin configuration
+(`models.get_model()`); the data provider, batch sizes, step counts and
+evaluators come from gin bindings (`train.data_provider`, ...).
+"""
+
+import os
+import time
+from typing import Optional, Tuple
+
+from absl import logging
+from ddsp.training import eval_util
+from ddsp.training import models
+from ddsp.training import train_util
+from ddsp.training import trainers
+import gin
+import tensorflow as tf
+
+MODES = ('train', 'eval', 'sample')
+
+
+def run_dirs(save_dir: str, restore_dir: str = '') -> Tuple[str, str]:
+  """(save_dir, restore_dir), user-expanded; restore defaults to save."""
+  save_dir = os.path.expanduser(save_dir)
+  restore_dir = os.path.expanduser(restore_dir) or save_dir
+  return save_dir, restore_dir
+
+
+def allow_memory_growth() -> None:
+  """Grow GPU memory as needed instead of reserving it all."""
+  gpus = tf.config.experimental.list_physical_devices('GPU')
+  try:
+    for gpu in gpus:
+      tf.config.experimental.set_memory_growth(gpu, True)
+  except RuntimeError as e:
+    # Memory growth must be set before GPUs have been initialized.
+    logging.error(e)
+
+
+def train(save_dir: str,
+          restore_dir: str,
+          tpu: str = '',
+          cluster_config: str = '',
+          early_stop_loss_value: Optional[float] = None,
+          report_loss_to_hypertune: bool = False,
+          jit_compile: bool = False) -> None:
+  """Trains the gin-configured model under a distribution strategy."""
+  strategy = train_util.get_strategy(tpu=tpu, cluster_config=cluster_config)
+  with strategy.scope():
+    model = models.get_model()
+    trainer = trainers.get_trainer_class()(model, strategy)
+    if jit_compile:
+      trainer.jit_compile = True
+  train_util.train(data_provider=gin.REQUIRED,
+                   trainer=trainer,
+                   save_dir=save_dir,
+                   restore_dir=restore_dir,
+                   early_stop_loss_value=early_stop_loss_value,
+                   report_loss_to_hypertune=report_loss_to_hypertune)
+
+
+def evaluate_or_sample(mode: str,
+                       save_dir: str,
+                       restore_dir: str,
+                       run_once: bool = False,
+                       initial_delay_secs: Optional[int] = None) -> None:
+  """Evaluates (`mode='eval'`) or writes samples (`'sample'`) of a run."""
+  model = models.get_model()
+  if initial_delay_secs:
+    logging.info('Waiting for %i second(s)', initial_delay_secs)
+    time.sleep(initial_delay_secs)
+  run = eval_util.evaluate if mode == 'eval' else eval_util.sample
+  run(data_provider=gin.REQUIRED,
+      model=model,
+      save_dir=save_dir,
+      restore_dir=restore_dir,
+      run_once=run_once)

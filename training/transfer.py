@@ -1,0 +1,207 @@
+# Copyright 2026 The ddsp-modern Authors.
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""Timbre transfer of an audio file of any length, streamed.
+
+1. The input is read and resampled to 16 kHz block by block, and CREPE f0
+   and loudness are computed per block with enough context to match
+   whole-file processing (`ddsp.features`), at the model's frame rate.
+2. The features of the whole file are adjusted: the Colab's auto-adjust
+   towards the training data's statistics, then manual shifts
+   (`feature_adjustments`).
+3. The model synthesises them block by block straight into the output file
+   (`block_synthesis`).
+
+Only the features of the whole file (a few bytes per frame) are held at
+once, so peak memory does not grow with the input.
+"""
+
+import dataclasses
+import os
+import time
+from typing import Any, Dict, Optional
+
+from ddsp import crepe_frontend
+from ddsp.features import audio as audio_lib
+from ddsp.features import f0_loudness
+from ddsp.training import block_synthesis
+from ddsp.training import feature_adjustments
+from ddsp.training import model_folder
+import numpy as np
+import soundfile as sf
+
+DEFAULT_BLOCK_SECONDS = 4.0
+
+
+@dataclasses.dataclass
+class TransferReport:
+  """Durations of a transfer, in seconds.
+
+  Attributes:
+    seconds_in: Input audio.
+    seconds_out: Output audio.
+    wall_seconds: The whole transfer.
+    feature_seconds: Reading the input and computing its features.
+    synth_seconds: Loading the model and synthesising.
+  """
+  seconds_in: float
+  seconds_out: float
+  wall_seconds: float
+  feature_seconds: float
+  synth_seconds: float
+
+  @property
+  def real_time_factor(self) -> float:
+    """Processing time / audio duration (< 1 is faster than real time)."""
+    return self.wall_seconds / max(self.seconds_in, 1e-9)
+
+
+def stream_features(stream: audio_lib.AudioStream, frame_rate: float,
+                    crepe_model: Optional[str] = 'full',
+                    viterbi: bool = True,
+                    block_seconds: float = DEFAULT_BLOCK_SECONDS
+                   ) -> Dict[str, Any]:
+  """f0, confidence and loudness of a 16 kHz stream at `frame_rate`.
+
+  Returns:
+    dict with 'f0_hz', 'f0_confidence', 'loudness_db' [n_frames] and
+    'n_samples' (16 kHz samples read).
+  """
+  extractor = f0_loudness.FeatureExtractor(
+      frame_rate, model_capacity=crepe_model, viterbi=viterbi,
+      block_frames=int(block_seconds * frame_rate))
+  return extractor.stream(stream.blocks())
+
+
+def adjust_features(features: feature_adjustments.Features,
+                    ds_stats: Optional[Dict[str, Any]],
+                    pitch_shift: float = 0.0,
+                    loudness_shift: float = 0.0,
+                    auto_adjust_on: bool = True,
+                    threshold: float = 1.0,
+                    quiet: float = 20.0,
+                    autotune: float = 0.0,
+                    verbose: bool = True) -> feature_adjustments.Features:
+  """Auto-adjust (when statistics are given), then the manual shifts."""
+  adjusted = dict(features)
+  if auto_adjust_on and ds_stats is None:
+    print('No dataset_statistics.pkl next to the checkpoint: skipping '
+          'auto-adjust.')
+  elif auto_adjust_on:
+    adjusted, _, _ = feature_adjustments.auto_adjust(
+        adjusted, ds_stats, threshold, quiet, autotune, verbose)
+  adjusted = feature_adjustments.shift_ld(adjusted, loudness_shift)
+  return feature_adjustments.shift_f0(adjusted, pitch_shift)
+
+
+def write_synthesis(synth: block_synthesis.BlockSynthesizer,
+                    features: feature_adjustments.Features,
+                    output_path: str) -> int:
+  """Synthesises the features into a mono file; returns its length."""
+  os.makedirs(os.path.dirname(os.path.abspath(output_path)), exist_ok=True)
+  n_out = 0
+  with sf.SoundFile(output_path, 'w', samplerate=synth.sample_rate,
+                    channels=1) as out:
+    for audio in block_synthesis.synthesize_stream(
+        synth, features['f0_hz'], features['loudness_db']):
+      out.write(np.clip(audio, -1.0, 1.0))
+      n_out += audio.size
+  return n_out
+
+
+def _print_report(output_path: str, sample_rate: int,
+                  report: TransferReport) -> None:
+  print(f'Wrote {output_path}: {report.seconds_out:.2f} s at '
+        f'{sample_rate} Hz. Real-time factor '
+        f'{report.real_time_factor:.3f} (features {report.feature_seconds:.1f}'
+        f' s, synthesis {report.synth_seconds:.1f} s, total '
+        f'{report.wall_seconds:.1f} s for {report.seconds_in:.1f} s of '
+        'audio).')
+
+
+def transfer_file(checkpoint_dir: str,
+                  input_path: str,
+                  output_path: str,
+                  pitch_shift: float = 0.0,
+                  loudness_shift: float = 0.0,
+                  auto_adjust_on: bool = True,
+                  quiet: float = 20.0,
+                  autotune: float = 0.0,
+                  threshold: float = 1.0,
+                  crepe_model: Optional[str] = 'full',
+                  viterbi: bool = True,
+                  block_seconds: float = DEFAULT_BLOCK_SECONDS,
+                  preroll_seconds: float = 1.0,
+                  crossfade_seconds: float = 0.05,
+                  features_out: Optional[Dict[str, Any]] = None,
+                  verbose: bool = True) -> TransferReport:
+  """Timbre transfer of an audio file (see the module docstring).
+
+  Args:
+    checkpoint_dir: Model folder, checkpoint prefix or zip of a folder.
+    input_path: Audio file (any length, any format the decoder reads).
+    output_path: Mono audio file written at the model's sample rate.
+    pitch_shift: Octaves added after the auto-adjust.
+    loudness_shift: dB added after the auto-adjust.
+    auto_adjust_on: Adjust register and loudness to the dataset statistics
+      (skipped when the model folder has none).
+    quiet: dB to lower the frames without notes (auto-adjust).
+    autotune: Auto-tune amount in [0, 1] (auto-adjust).
+    threshold: Note detection threshold (auto-adjust).
+    crepe_model: CREPE model size for f0.
+    viterbi: Viterbi smoothing of f0.
+    block_seconds: Length of the blocks read and synthesised.
+    preroll_seconds: Context synthesised before each block.
+    crossfade_seconds: Overlap of consecutive synthesised blocks.
+    features_out: If given, receives the 'original' and 'adjusted'
+      features.
+    verbose: Print what is done.
+
+  Returns:
+    TransferReport.
+
+  Raises:
+    FileNotFoundError: the model or the input does not exist.
+    ValueError: the input is not audio, or shorter than one frame.
+  """
+  t0 = time.time()
+  files = model_folder.find_model_dir(checkpoint_dir)
+  stream = audio_lib.AudioStream(input_path, crepe_frontend.SAMPLE_RATE,
+                                 block_seconds)
+  synth = block_synthesis.BlockSynthesizer(
+      files.ckpt, block_seconds, preroll_seconds, crossfade_seconds)
+  t1 = time.time()
+  feats = stream_features(stream, synth.frame_rate, crepe_model, viterbi,
+                          block_seconds)
+  if not feats['f0_hz'].size:
+    raise ValueError(f'Input {input_path} is too short (less than one '
+                     'frame).')
+  t2 = time.time()
+  original = {k: feats[k] for k in f0_loudness.FEATURE_KEYS}
+  adjusted = adjust_features(original, model_folder.load_statistics(files),
+                             pitch_shift, loudness_shift, auto_adjust_on,
+                             threshold, quiet, autotune, verbose)
+  if features_out is not None:
+    features_out.update({'original': original, 'adjusted': adjusted})
+  n_out = write_synthesis(synth, adjusted, output_path)
+  t3 = time.time()
+  report = TransferReport(
+      seconds_in=feats['n_samples'] / crepe_frontend.SAMPLE_RATE,
+      seconds_out=n_out / synth.sample_rate,
+      wall_seconds=t3 - t0,
+      feature_seconds=t2 - t1,
+      synth_seconds=(t1 - t0) + (t3 - t2))
+  if verbose:
+    _print_report(output_path, synth.sample_rate, report)
+  return report
