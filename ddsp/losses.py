@@ -406,6 +406,10 @@ class PretrainedCREPEEmbeddingLoss(EmbeddingLoss):
                model_capacity='tiny',
                activation_layer='classifier',
                name='pretrained_crepe_embedding_loss'):
+    if activation_layer not in _CREPE_LAYER_SCALES:
+      raise KeyError(
+          f'activation_layer {activation_layer!r} has no loss scale; choose '
+          f'one of {sorted(_CREPE_LAYER_SCALES)}.')
     scale = _CREPE_LAYER_SCALES[activation_layer]
     super().__init__(
         weight=20.0 * scale * weight,

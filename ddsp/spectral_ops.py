@@ -105,7 +105,6 @@ def stft_np(audio, frame_size=2048, overlap=0.75, pad_end=True):
     complex `[batch, n_frames, frame_size // 2 + 1]` (or without batch axis).
   """
   import librosa  # pylint: disable=g-import-not-at-top
-  assert frame_size * overlap % 2.0 == 0.0
   hop_size = int(frame_size * (1.0 - overlap))
   is_2d = len(audio.shape) == 2
   if pad_end:

@@ -454,7 +454,7 @@ def test_pretrained_crepe_embedding_loss_gradient():
 
 
 def test_pretrained_crepe_unknown_layer():
-  with pytest.raises(KeyError):
+  with pytest.raises(KeyError, match='choose one of'):
     losses.PretrainedCREPEEmbeddingLoss(activation_layer='conv7-BN')
   layer = losses.PretrainedCREPE(activation_layer='conv7-BN')
   with pytest.raises(ValueError, match='conv7-BN'):
