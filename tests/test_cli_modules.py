@@ -14,16 +14,10 @@ import os
 import subprocess
 import sys
 
+import package_tree
 import pytest
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-# Repository folder of each package (as setup.py's package_dir maps them).
-PACKAGE_FOLDERS = {
-    'ddsp': 'ddsp',
-    'ddsp.training': 'training',
-    'ddsp.training.data_preparation': 'data_preparation',
-    'ddsp.colab': 'colab',
-}
+REPO = package_tree.REPO
 MAX_LINES = 150
 FLAG_SUPPORT_MODULE = 'ddsp.training.command_flags'
 
@@ -47,60 +41,9 @@ def _console_scripts():
 CLI_MODULES = tuple(sorted(_console_scripts().values()))
 
 
-def _source_path(module):
-  """File of a module of the package, from the package folder mapping."""
-  package = max((p for p in PACKAGE_FOLDERS if module.startswith(p + '.')),
-                key=len)
-  rel = module[len(package) + 1:].replace('.', os.sep)
-  return os.path.join(REPO, PACKAGE_FOLDERS[package], rel + '.py')
-
-
-def _package_modules():
-  """{module name: source path} of every module of the package."""
-  found = {}
-  for package, folder in PACKAGE_FOLDERS.items():
-    root = os.path.join(REPO, folder)
-    for dirpath, dirnames, filenames in os.walk(root):
-      dirnames[:] = [d for d in dirnames if not d.startswith(('.', '_'))]
-      rel = os.path.relpath(dirpath, root)
-      prefix = package if rel == '.' else (
-          package + '.' + rel.replace(os.sep, '.'))
-      for f in filenames:
-        if f.endswith('.py'):
-          name = prefix if f == '__init__.py' else f'{prefix}.{f[:-3]}'
-          found[name] = os.path.join(dirpath, f)
-  return found
-
-
-def _tree(path):
-  with open(path) as f:
-    return ast.parse(f.read(), path)
-
-
-def _imports(module, path):
-  """(imported module, imported name or None) of every import statement.
-
-  Function-level imports count too. `from a.b import c` gives ('a.b', 'c');
-  `import a.b` gives ('a.b', None).
-  """
-  is_package = path.endswith('__init__.py')
-  found = []
-  for node in ast.walk(_tree(path)):
-    if isinstance(node, ast.Import):
-      found += [(alias.name, None) for alias in node.names]
-    elif isinstance(node, ast.ImportFrom):
-      base = node.module or ''
-      if node.level:
-        parts = module.split('.')
-        parts = parts[:len(parts) - node.level + (1 if is_package else 0)]
-        base = '.'.join(parts + ([base] if base else []))
-      found += [(base, alias.name) for alias in node.names]
-  return found
-
-
 def _defined_names(path):
   """Functions and classes a module defines at its top level."""
-  return {node.name for node in _tree(path).body
+  return {node.name for node in package_tree.parse(path).body
           if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef,
                                ast.ClassDef))}
 
@@ -116,17 +59,17 @@ def test_setup_lists_the_five_console_scripts():
 
 @pytest.mark.parametrize('module', CLI_MODULES)
 def test_console_script_module_is_short(module):
-  with open(_source_path(module)) as f:
+  with open(package_tree.source_path(module)) as f:
     n_lines = len(f.read().splitlines())
   assert n_lines < MAX_LINES, f'{module}: {n_lines} lines'
 
 
 def test_no_module_imports_from_a_console_script_module():
   """The scripts' work lives in libraries that the scripts import."""
-  defined = {m: _defined_names(_source_path(m)) for m in CLI_MODULES}
+  defined = {m: _defined_names(package_tree.source_path(m)) for m in CLI_MODULES}
   offending = []
-  for module, path in sorted(_package_modules().items()):
-    for target, name in _imports(module, path):
+  for module, path in sorted(package_tree.package_modules().items()):
+    for target, name in package_tree.import_statements(module, path):
       full = f'{target}.{name}' if name else target
       if full in defined and full != module:
         offending.append(f'{module} imports the script module {full}')
@@ -183,8 +126,8 @@ def test_only_console_scripts_import_absl_flags():
   """Libraries take arguments; flags are the command lines' business."""
   allowed = set(CLI_MODULES) | {FLAG_SUPPORT_MODULE}
   offending = []
-  for module, path in sorted(_package_modules().items()):
-    for target, name in _imports(module, path):
+  for module, path in sorted(package_tree.package_modules().items()):
+    for target, name in package_tree.import_statements(module, path):
       uses_flags = (target.startswith('absl.flags') or
                     (target == 'absl' and name in ('flags', 'app')) or
                     target.startswith('absl.app'))
@@ -197,9 +140,9 @@ def test_the_scanner_sees_function_level_and_relative_imports(tmp_path):
   path = tmp_path / 'mod.py'
   path.write_text('def f():\n  from ddsp.training.ddsp_export import main\n'
                   '  from . import ddsp_run\n')
-  assert _imports('ddsp.training.mod', str(path)) == [
+  assert package_tree.import_statements('ddsp.training.mod', str(path)) == [
       ('ddsp.training.ddsp_export', 'main'), ('ddsp.training', 'ddsp_run')]
-  assert 'main' in _defined_names(_source_path('ddsp.training.ddsp_export'))
+  assert 'main' in _defined_names(package_tree.source_path('ddsp.training.ddsp_export'))
 
 
 # ---------------------------------------------------------------------------

@@ -6,70 +6,24 @@ names as setup.py installs them. An edge `a -> b` means module `a` imports
 module `b` (the most specific module named: `from ddsp.training import nn`
 is an edge to `ddsp.training.nn`).
 """
-import ast
-import os
-
+import package_tree
 import pytest
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-# Repository folder -> package name (as in setup.py).
-FOLDERS = {
-    'ddsp': 'ddsp',
-    'training': 'ddsp.training',
-    'data_preparation': 'ddsp.training.data_preparation',
-    'colab': 'ddsp.colab',
-}
-
-
-def _modules():
-  """{module name: source path} of every module of the package."""
-  found = {}
-  for folder, package in FOLDERS.items():
-    root = os.path.join(REPO, folder)
-    for dirpath, dirnames, filenames in os.walk(root):
-      dirnames[:] = [d for d in dirnames if not d.startswith(('.', '_'))]
-      rel = os.path.relpath(dirpath, root)
-      prefix = package if rel == '.' else (
-          package + '.' + rel.replace(os.sep, '.'))
-      for f in filenames:
-        if not f.endswith('.py'):
-          continue
-        name = prefix if f == '__init__.py' else f'{prefix}.{f[:-3]}'
-        found[name] = os.path.join(dirpath, f)
-  return found
-
-
-MODULES = _modules()
-
-
-def _package_of(module, path):
-  return module if path.endswith('__init__.py') else module.rpartition('.')[0]
+MODULES = package_tree.package_modules()
 
 
 def _imported(module, path):
   """Names of the package's modules that `module` imports anywhere."""
-  with open(path) as f:
-    tree = ast.parse(f.read(), path)
   targets = set()
-  for node in ast.walk(tree):
-    if isinstance(node, ast.Import):
-      names = [alias.name for alias in node.names]
-    elif isinstance(node, ast.ImportFrom):
-      base = node.module or ''
-      if node.level:
-        parts = _package_of(module, path).split('.')
-        parts = parts[:len(parts) - node.level + 1]
-        base = '.'.join(parts + ([base] if base else []))
-      names = [f'{base}.{alias.name}' for alias in node.names] + [base]
-    else:
-      continue
-    for name in names:
-      # The most specific module of the package that the name denotes.
-      while name and name not in MODULES:
-        name = name.rpartition('.')[0]
-      if name and name != module:
-        targets.add(name)
+  for base, name in package_tree.import_statements(module, path):
+    # The most specific module of the package that the statement names.
+    for candidate in ([f'{base}.{name}'] if name else []) + [base]:
+      while candidate and candidate not in MODULES:
+        candidate = candidate.rpartition('.')[0]
+      if candidate:
         break
+    if candidate and candidate != module:
+      targets.add(candidate)
   return targets
 
 
