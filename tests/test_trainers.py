@@ -34,7 +34,8 @@ def test_optimizer_is_adam_with_exponential_decay():
   assert float(schedule(100)) == pytest.approx(0.005)
 
 
-def test_trainer_defaults_and_attributes():
+def test_trainer_defaults_and_attributes(clean_gin):
+  del clean_gin  # The defaults, whatever other tests left in gin.
   trainer = training_toys.toy_trainer()
   assert trainer.checkpoints_to_keep == 100
   assert trainer.grad_clip_norm == 3.0
