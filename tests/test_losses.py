@@ -9,7 +9,6 @@ from scipy import stats
 import tensorflow as tf
 import tf_keras as tfk
 from test_spectral_ops import check_golden_outputs
-from test_spectral_ops import check_golden_raises
 
 AREA = 'losses'
 
@@ -60,13 +59,9 @@ FIXED_CRASHES = ('spectral_loss_cosine_raises',
                  'wasserstein_distance_unweighted_raises')
 
 
-@pytest.mark.parametrize(
-    'case_id',
-    golden.case_ids(AREA,
-                    lambda c: 'raises' in c and c['id'] not in FIXED_CRASHES))
-def test_golden_raises(case_id):
-  case = golden.get_case(AREA, case_id)
-  check_golden_raises(case, _raising_call(case))
+def test_every_golden_call_that_raised_in_the_original_works_here():
+  assert set(golden.case_ids(AREA, lambda c: 'raises' in c)) == set(
+      FIXED_CRASHES)
 
 
 @pytest.mark.parametrize('case_id', FIXED_CRASHES)
