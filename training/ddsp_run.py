@@ -77,6 +77,9 @@ flags.DEFINE_boolean('jit_compile', False,
                      'XLA-compile the training step (not in the original; '
                      'faster on CPU, same losses within float32 tolerance).',
                      flag_values=FLAGS)
+flags.DEFINE_integer('seed', None, 'Seed of the RNGs (picked and logged if '
+                     'unset); recorded in the operative config.',
+                     flag_values=FLAGS)
 
 # Gin config flags.
 flags.DEFINE_multi_string('gin_search_path', [],
@@ -125,7 +128,8 @@ def main(unused_argv):
                     cluster_config=FLAGS.cluster_config,
                     early_stop_loss_value=FLAGS.early_stop_loss_value,
                     report_loss_to_hypertune=FLAGS.hypertune,
-                    jit_compile=FLAGS.jit_compile)
+                    jit_compile=FLAGS.jit_compile,
+                    seed=FLAGS.seed)
   else:
     run_modes.evaluate_or_sample(FLAGS.mode, save_dir, restore_dir,
                                  run_once=FLAGS.run_once,

@@ -25,6 +25,8 @@ import time
 from absl import logging
 from ddsp import spectral_ops
 from ddsp.training import data
+from ddsp.training import health
+from ddsp.training import summaries
 import gin
 import tensorflow as tf
 
@@ -55,6 +57,39 @@ def _is_synthetic(data_provider):
   synthetic_cls = getattr(data, 'SyntheticNotes', None)
   return synthetic_cls is not None and isinstance(data_provider,
                                                   synthetic_cls)
+
+
+class HealthMeter(object):
+  """Means of a model's `health/...` scalars over the batches of a checkpoint.
+
+  Written at `flush`; the one-step collapse condition of a
+  `health.CollapseDetector` (its gin thresholds) adds a warning.
+  """
+
+  def __init__(self, model):
+    self._model = model
+    self._sums = {}
+    self._count = 0
+
+  def update(self, batch, outputs):
+    """Adds the health scalars of one evaluated batch."""
+    for name, value in health.signals(self._model, batch, outputs).items():
+      self._sums[name] = self._sums.get(name, 0.0) + float(value)
+    self._count += 1
+
+  def flush(self, step):
+    """Writes the means as `health/...` scalars and resets them."""
+    if not self._sums:
+      return
+    values = {k: v / self._count for k, v in self._sums.items()}
+    for name, value in values.items():
+      summaries.write_scalar(name, value, step)
+    logging.info('Health at step %s: %s', step, health.describe(values))
+    if health.CollapseDetector().is_collapsed(values):
+      logging.warning('Checkpoint %s: the harmonic synthesiser looks '
+                      'collapsed (%s); the model plays mostly noise.', step,
+                      health.describe(values))
+    self._sums, self._count = {}, 0
 
 
 def evaluate_or_sample(data_provider,
@@ -100,6 +135,9 @@ def evaluate_or_sample(data_provider,
   evaluators = [cls(data_provider.sample_rate, data_provider.frame_rate)
                 for cls in evaluator_classes]
   is_synthetic = _is_synthetic(data_provider)
+  do_eval = mode == 'eval' or evaluate_and_sample
+  meter = HealthMeter(model) if do_eval and health.has_harmonic(model) \
+      else None
 
   with summary_writer.as_default():
     for checkpoint_path in tf.train.checkpoints_iterator(
@@ -124,6 +162,8 @@ def evaluate_or_sample(data_provider,
 
           outputs, losses = model(batch, return_losses=True, training=False)
           outputs['audio_gen'] = model.get_audio_from_outputs(outputs)
+          if meter is not None:
+            meter.update(batch, outputs)
           for evaluator in evaluators:
             if mode == 'eval' or evaluate_and_sample:
               evaluator.evaluate(batch, outputs, losses)
@@ -138,9 +178,11 @@ def evaluate_or_sample(data_provider,
       logging.info('All %d batches in checkpoint took %.1f seconds',
                    num_batches, time.time() - start_time)
 
-      if mode == 'eval' or evaluate_and_sample:
+      if do_eval:
         for evaluator in evaluators:
           evaluator.flush(step)
+        if meter is not None:
+          meter.flush(step)
 
       summary_writer.flush()
 

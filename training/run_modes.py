@@ -25,6 +25,7 @@ from typing import Optional, Tuple
 
 from absl import logging
 from ddsp.training import eval_util
+from ddsp.training import health
 from ddsp.training import models
 from ddsp.training import train_util
 from ddsp.training import trainers
@@ -52,26 +53,52 @@ def allow_memory_growth() -> None:
     logging.error(e)
 
 
+def _build_trainer(strategy, seed: int, jit_compile: bool):
+  """Seeds every RNG, then builds the gin-configured model and trainer."""
+  train_util.set_seed(seed)
+  with strategy.scope():
+    model = models.get_model()
+    trainer = trainers.get_trainer_class()(model, strategy)
+    if jit_compile:
+      trainer.jit_compile = True
+  return trainer
+
+
 def train(save_dir: str,
           restore_dir: str,
           tpu: str = '',
           cluster_config: str = '',
           early_stop_loss_value: Optional[float] = None,
           report_loss_to_hypertune: bool = False,
-          jit_compile: bool = False) -> None:
-  """Trains the gin-configured model under a distribution strategy."""
+          jit_compile: bool = False,
+          seed: Optional[int] = None) -> None:
+  """Trains the gin-configured model under a distribution strategy.
+
+  The seed (given, recorded in a resumed run's operative config, or picked)
+  is bound as `random_seed.seed`, so the new operative config records it.
+  When the loop reports a harmonic collapse (`health.CollapseRestart`, only
+  with `CollapseDetector.restart=True`), the run's files move to
+  `<save_dir>/collapsed-<seed>/` and training starts again from a fresh
+  initialisation with a new seed.
+  """
   strategy = train_util.get_strategy(tpu=tpu, cluster_config=cluster_config)
-  with strategy.scope():
-    model = models.get_model()
-    trainer = trainers.get_trainer_class()(model, strategy)
-    if jit_compile:
-      trainer.jit_compile = True
-  train_util.train(data_provider=gin.REQUIRED,
-                   trainer=trainer,
-                   save_dir=save_dir,
-                   restore_dir=restore_dir,
-                   early_stop_loss_value=early_stop_loss_value,
-                   report_loss_to_hypertune=report_loss_to_hypertune)
+  seed = train_util.resolve_seed(seed)
+  while True:
+    trainer = _build_trainer(strategy, seed, jit_compile)
+    try:
+      train_util.train(data_provider=gin.REQUIRED,
+                       trainer=trainer,
+                       save_dir=save_dir,
+                       restore_dir=restore_dir,
+                       early_stop_loss_value=early_stop_loss_value,
+                       report_loss_to_hypertune=report_loss_to_hypertune)
+      return
+    except health.CollapseRestart as restart:
+      moved_to = health.move_run_aside(save_dir, seed)
+      seed = train_util.record_seed(train_util.pick_seed())
+      logging.warning('Restarting after the collapse at step %d with seed %d;'
+                      ' the collapsed run is in %s.', restart.step, seed,
+                      moved_to)
 
 
 def evaluate_or_sample(mode: str,

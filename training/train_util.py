@@ -25,11 +25,13 @@ Run directory written by `train` (the original's layout):
 import datetime
 import json
 import os
+import random
 import re
 import time
 
 from absl import logging
 from ddsp.training import cloud
+from ddsp.training import health
 from ddsp.training import summaries
 import gin
 import tensorflow as tf
@@ -235,6 +237,53 @@ def write_gin_config(summary_writer, save_dir, step):
 
 
 # ---------------------------------------------------------------------------
+# Seeds.
+# ---------------------------------------------------------------------------
+@gin.configurable
+def random_seed(seed=None):
+  """The run's seed; a gin binding, so operative configs record it."""
+  return seed
+
+
+def pick_seed():
+  """A fresh seed in [0, 2^31), from the operating system's entropy."""
+  return random.SystemRandom().randrange(2**31)
+
+
+def record_seed(seed):
+  """Binds `random_seed.seed` and calls it (for the operative config)."""
+  with gin.unlock_config():
+    gin.bind_parameter('random_seed.seed', int(seed))
+  return random_seed()
+
+
+def resolve_seed(seed=None):
+  """The seed of a run: given, else recorded in gin, else a fresh one.
+
+  A resumed run reads `random_seed.seed` from its operative config. The
+  result is bound in gin (`record_seed`) and logged.
+
+  Args:
+    seed: Seed asked for (e.g. `ddsp_run --seed`), or None.
+
+  Returns:
+    The seed, an int.
+  """
+  if seed is None:
+    seed = random_seed()
+  if seed is None:
+    seed = pick_seed()
+    logging.info('No seed given: picked seed %d.', seed)
+  logging.info('Random seed: %d (rerun with --seed=%d).', seed, seed)
+  return record_seed(seed)
+
+
+def set_seed(seed):
+  """Seeds python's, numpy's and TensorFlow's RNGs (before building)."""
+  tfk.utils.set_random_seed(int(seed))
+
+
+# ---------------------------------------------------------------------------
 # Training loop.
 # ---------------------------------------------------------------------------
 def _make_dataset(data_provider, batch_size):
@@ -251,11 +300,16 @@ def _make_dataset(data_provider, batch_size):
 
 
 class ProgressLogger(object):
-  """Logs `steps/sec` and the ETA to `num_steps` every `interval_secs`."""
+  """Logs `steps/sec` and the ETA to `num_steps` every `interval_secs`.
+
+  `health` holds the latest training-health values (floats, set at summary
+  steps); the line shows them when there are any.
+  """
 
   def __init__(self, start_step, num_steps, interval_secs=10.0):
     self.num_steps = num_steps
     self.interval_secs = interval_secs
+    self.health = {}
     self._start_step = start_step
     self._start_time = time.time()
     self._last_log = 0.0
@@ -272,14 +326,56 @@ class ProgressLogger(object):
     eta = (datetime.timedelta(seconds=int(remaining / rate)) if rate > 0
            else 'unknown')
     percent = 100.0 * step / max(self.num_steps, 1)
-    return (f'Progress: step {step}/{self.num_steps} ({percent:.1f}%) | '
+    line = (f'Progress: step {step}/{self.num_steps} ({percent:.1f}%) | '
             f'{rate:.3f} steps/sec | ETA {eta}')
+    if self.health:
+      line += ' | ' + health.describe(self.health)
+    return line
 
   def maybe_log(self, step, force=False):
     now = time.time()
     if force or now - self._last_log >= self.interval_secs:
       self._last_log = now
       logging.info(self.line(step))
+
+
+def _running_means(values, means):
+  """Adds one step's scalars to running means (created on first use)."""
+  if not means:
+    means.update({name: tfk.metrics.Mean(name=name, dtype=tf.float32)
+                  for name in values})
+  for name, value in values.items():
+    means[name].update_state(value)
+
+
+def _read_and_reset(means):
+  """{name: float mean} of running means, which are then reset."""
+  values = {name: float(metric.result()) for name, metric in means.items()}
+  for metric in means.values():
+    metric.reset_state()
+  return values
+
+
+def _health_check(avg_health, step, progress, detector, save_dir):
+  """Writes the `health/...` scalars of a summary step and applies the rule.
+
+  Args:
+    avg_health: Running means of the health scalars since the last summary.
+    step: Training step.
+    progress: The ProgressLogger (shows the values).
+    detector: A `health.CollapseDetector`.
+    save_dir: Run folder ('' when nothing is written).
+
+  Returns:
+    True when the detector asks for a restart of the run.
+  """
+  values = _read_and_reset(avg_health)
+  for name, value in values.items():
+    summaries.write_scalar(name, value, step)
+  progress.health = values
+  logging.info('Health at step %d: %s', step, health.describe(values))
+  fired = detector.update(step, values)
+  return fired and detector.should_restart(step, save_dir)
 
 
 @gin.configurable
@@ -299,17 +395,27 @@ def train(data_provider,
   first logged step is 1, `ckpt-N` is written when N % steps_per_save == 0,
   and once more at the end; original behaviour).
 
+  Models with a harmonic synthesiser get training-health scalars
+  (`health/...`, see `ddsp.training.health`) at every summary step, in the
+  summaries and the progress line, and a `health.CollapseDetector`
+  (gin-configurable) watches them.
+
   Args:
     data_provider: A `DataProvider` giving training batches.
     trainer: A `trainers.Trainer` (model, optimizer, strategy).
     batch_size: Global batch size.
     num_steps: Train until the optimizer step reaches this value.
-    steps_per_summary: Loss / speed summaries every this many steps.
+    steps_per_summary: Loss / speed / health summaries every this many
+      steps.
     steps_per_save: Checkpoint every this many steps.
     save_dir: Run folder ('' disables checkpoints and summaries).
     restore_dir: Folder (or prefix) to resume from; missing is fine.
     early_stop_loss_value: Stop once total_loss <= this value.
     report_loss_to_hypertune: Report total_loss to cloud hypertune.
+
+  Raises:
+    health.CollapseRestart: The detector fired early enough and
+      `CollapseDetector.restart` is on (the caller restarts the run).
   """
   dataset = _make_dataset(data_provider, batch_size)
   dataset = trainer.distribute_dataset(dataset)
@@ -329,6 +435,10 @@ def train(data_provider,
     logging.info('Not the chief worker: no checkpoints or summaries.')
     save_dir = ''
 
+  # Built before the operative config is written, which then records it.
+  detector = (health.CollapseDetector() if health.has_harmonic(trainer.model)
+              else None)
+
   if save_dir:
     summary_dir = os.path.join(save_dir, 'summaries', 'train')
     summary_writer = tf.summary.create_file_writer(summary_dir)
@@ -339,22 +449,20 @@ def train(data_provider,
   start_step = int(trainer.step.numpy())
   progress = ProgressLogger(start_step, num_steps)
   avg_losses = {}
+  avg_health = {}
   tick = time.time()
   step = start_step
 
   with summary_writer.as_default():
     while step < num_steps:
-      losses = trainer.train_step(dataset_iter)
+      losses, health_values = health.split(trainer.train_step(dataset_iter))
       # One optimizer update per train_step: count on the host instead of
       # reading the (device) step variable.
       step += 1
 
-      # Running means of the losses between summaries.
-      if not avg_losses:
-        avg_losses = {name: tfk.metrics.Mean(name=name, dtype=tf.float32)
-                      for name in losses}
-      for name, value in losses.items():
-        avg_losses[name].update_state(value)
+      # Running means of the losses (and health) between summaries.
+      _running_means(losses, avg_losses)
+      _running_means(health_values, avg_health)
 
       log_str = f'step: {step}\t'
       for name, value in losses.items():
@@ -369,6 +477,13 @@ def train(data_provider,
         for name, metric in avg_losses.items():
           summaries.write_scalar(f'losses/{name}', metric.result(), step)
           metric.reset_state()
+
+      if step % steps_per_summary == 0 and detector is not None:
+        if _health_check(avg_health, step, progress, detector, save_dir):
+          summary_writer.close()
+          raise health.CollapseRestart(step)
+
+      if step % steps_per_summary == 0 and save_dir:
         progress.maybe_log(step, force=True)
 
       if report_loss_to_hypertune:

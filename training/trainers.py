@@ -25,6 +25,7 @@ import os
 import time
 
 from absl import logging
+from ddsp.training import health
 from ddsp.training import train_util
 import gin
 import tensorflow as tf
@@ -182,7 +183,12 @@ class Trainer(object):
   # ---------------------------------------------------------------------------
   @tf.function
   def train_step(self, inputs):
-    """One distributed step; returns the replica-mean of every loss."""
+    """One distributed step; returns the replica-mean of every loss.
+
+    Models with a harmonic synthesiser also return `health/...` scalars
+    (`ddsp.training.health.signals`), reduced the same way; they play no
+    part in the loss or the gradients (`health.split` separates them).
+    """
     batch = next(inputs) if _has_next(inputs) else inputs
     losses = self.run(self.step_fn, batch)
     n_replicas = self.strategy.num_replicas_in_sync
@@ -202,12 +208,13 @@ class Trainer(object):
     return losses
 
   def _grads_and_losses(self, batch):
-    """Losses dict and d(total_loss)/d(trainable variables)."""
+    """d(total_loss)/d(trainable variables), and the losses + health dict."""
     with tf.GradientTape() as tape:
-      _, losses = self.model(batch, return_losses=True, training=True)
+      outputs, losses = self.model(batch, return_losses=True, training=True)
     grads = tape.gradient(losses['total_loss'],
                           self.model.trainable_variables)
-    return grads, losses
+    # Read off the outputs after the tape: no effect on the gradients.
+    return grads, dict(losses, **health.signals(self.model, batch, outputs))
 
 
 @gin.configurable
