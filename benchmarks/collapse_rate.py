@@ -78,7 +78,7 @@ def train_one(seed, args, save_dir):
           f'train.num_steps={args.steps}',
           f'train.steps_per_summary={args.steps_per_summary}',
           f'train.steps_per_save={args.steps}',
-          f'CollapseDetector.patience={args.patience}'])
+          f'CollapseDetector.patience={args.patience}', *args.gin_param])
   counter = _CollapseCounter()
   logging.getLogger('absl').addHandler(counter)
   try:
@@ -100,6 +100,9 @@ def main(argv):
   parser.add_argument('--batch_size', type=int, default=4)
   parser.add_argument('--learning_rate', type=float, default=3e-4)
   parser.add_argument('--work_dir', default='')
+  parser.add_argument('--gin_param', action='append', default=[],
+                      help='Extra gin bindings, e.g. to compare a variant of '
+                           'the default config.')
   args = parser.parse_args(argv)
   work_dir = args.work_dir or tempfile.mkdtemp(prefix='collapse_rate_')
 
