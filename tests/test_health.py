@@ -95,7 +95,7 @@ def _values(hnr_db, voiced=1.0):
 
 def test_detector_fires_once_after_patience_collapsed_summaries(caplog):
   detector = health.CollapseDetector(hnr_threshold_db=-20.0, patience=3)
-  with caplog.at_level(logging.WARNING):
+  with caplog.at_level(logging.WARNING, logger='absl'):
     fired = [detector.update(step, _values(hnr))
              for step, hnr in enumerate([-30, -30, 5, -30, -30, -30, -30])]
   # A healthy summary resets the count; firing happens once.
@@ -131,7 +131,7 @@ def test_healthy_run_writes_health_and_records_its_seed(
     tmp_path, clean_gin, caplog):
   run_dir = _parse(tmp_path, 'train.num_steps=3', 'train.steps_per_summary=1',
                    'CollapseDetector.patience=1')
-  with caplog.at_level(logging.INFO):
+  with caplog.at_level(logging.INFO, logger='absl'):
     run_modes.train(run_dir, run_dir, seed=1234)
   assert not _collapse_warnings(caplog)
   tags = training_toys.read_event_tags(os.path.join(run_dir, 'summaries'))
@@ -155,7 +155,7 @@ def test_forced_collapse_warns_then_restarts_with_a_new_seed(
                    'CollapseDetector.restart=True',
                    'CollapseDetector.restart_within_steps=3',
                    'CollapseDetector.max_restarts=1')
-  with caplog.at_level(logging.WARNING):
+  with caplog.at_level(logging.WARNING, logger='absl'):
     run_modes.train(run_dir, run_dir, seed=77)
   # Patience 2 at one summary per step: the rule fires at step 2, in the
   # first run and again in the restarted one (which keeps training: the
