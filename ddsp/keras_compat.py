@@ -93,5 +93,4 @@ def note_keras_flavour():
   _NOTED.append(True)
   logging.warning(
       'tf.keras is Keras 3 in this process (TensorFlow was used before ddsp '
-      'without TF_USE_LEGACY_KERAS=1). ddsp works as usual; its layers, '
-      'models and optimizers are tf_keras (Keras 2) objects. %s', FIX_HINT)
+      'without TF_USE_LEGACY_KERAS=1); ddsp works as usual. %s', FIX_HINT)
