@@ -35,9 +35,12 @@ os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
 import ddsp  # noqa: F401  (sets up Keras 2 before tensorflow_probability)
 import gin
 import tensorflow as tf
+from ddsp.training import data
 from ddsp.training import gin_setup
 from ddsp.training import health
+from ddsp.training import models
 from ddsp.training import run_modes
+from ddsp.training import train_util
 
 
 class _CollapseCounter(logging.Handler):
@@ -66,8 +69,8 @@ def _scalars(event_dir, tag):
   return found
 
 
-def train_one(seed, args, save_dir):
-  """Trains one seed; returns ({step: amp}, {step: hnr_db}, fired)."""
+def _parse(args, save_dir):
+  """Binds the default config plus this run's parameters."""
   with gin.unlock_config():
     gin.clear_config()
   gin_setup.parse_gin(save_dir, gin_files=[
@@ -79,6 +82,23 @@ def train_one(seed, args, save_dir):
           f'train.steps_per_summary={args.steps_per_summary}',
           f'train.steps_per_save={args.steps}',
           f'CollapseDetector.patience={args.patience}', *args.gin_param])
+
+
+def initial_health(seed, args, save_dir):
+  """Health signals of the untrained model on the first batch of the data."""
+  _parse(args, save_dir)
+  train_util.set_seed(seed)
+  model = models.get_model()
+  provider = data.TFRecordProvider(args.file_pattern)
+  batch = next(iter(provider.get_batch(args.batch_size, shuffle=False,
+                                       repeats=1)))
+  values = health.signals(model, batch, model(batch, training=False))
+  return {k: float(v) for k, v in values.items()}
+
+
+def train_one(seed, args, save_dir):
+  """Trains one seed; returns ({step: amp}, {step: hnr_db}, fired)."""
+  _parse(args, save_dir)
   counter = _CollapseCounter()
   logging.getLogger('absl').addHandler(counter)
   try:
@@ -108,9 +128,12 @@ def main(argv):
 
   fired_seeds = []
   for seed in args.seeds:
+    init = initial_health(seed, args, os.path.join(work_dir, f'init-{seed}'))
     amps, hnrs, fired = train_one(seed, args,
                                   os.path.join(work_dir, f'seed-{seed}'))
     print(f'seed {seed}: detector fired: {fired}')
+    print(f'  step      0  harmonic amp {init[health.AMPLITUDE]:.3e}  '
+          f'harmonic/noise {init[health.HNR_DB]:7.1f} dB  (untrained)')
     for step in sorted(amps):
       print(f'  step {step:6d}  harmonic amp {amps[step]:.3e}  '
             f'harmonic/noise {hnrs.get(step, float("nan")):7.1f} dB')
