@@ -201,3 +201,42 @@ def test_same_seed_same_losses_other_seed_other_weights(tmp_path, clean_gin):
   for a, b in zip(weights_a, weights_b):
     np.testing.assert_array_equal(a, b)
   assert any(not np.array_equal(a, c) for a, c in zip(weights_a, weights_c))
+
+
+# ---------------------------------------------------------------------------
+# A short run of the default solo-instrument model on bundled audio.
+# ---------------------------------------------------------------------------
+VIOLIN = os.path.join(training_toys.REPO, 'examples', 'audio', 'violin_a.flac')
+
+
+@pytest.mark.slow
+def test_short_violin_run_keeps_its_harmonic_part(tmp_path, clean_gin, caplog):
+  """solo_instrument.gin (narrow decoder) on bundled violin: no collapse.
+
+  30 steps at the default learning rate, a summary every 10 steps and a
+  patience of 2, so the detector would fire from step 20 on.
+  """
+  from ddsp.training.data_preparation import prepare_tfrecord_lib  # pylint: disable=g-import-not-at-top
+  prefix = str(tmp_path / 'violin.tfrecord')
+  prepare_tfrecord_lib.prepare_tfrecord([VIOLIN], prefix, num_shards=1,
+                                        crepe_model='tiny')
+  run_dir = str(tmp_path / 'run')
+  gin_setup.parse_gin(run_dir, gin_files=[
+      'models/solo_instrument.gin', 'datasets/tfrecord.gin'], gin_params=[
+          f"TFRecordProvider.file_pattern='{prefix}*'",
+          'batch_size=4', 'RnnFcDecoder.rnn_channels=128',
+          'RnnFcDecoder.ch=128', 'train.num_steps=30',
+          'train.steps_per_summary=10', 'train.steps_per_save=30',
+          'CollapseDetector.patience=2'])
+  with caplog.at_level(logging.INFO, logger='absl'):
+    run_modes.train(run_dir, run_dir, seed=0)
+  assert not _collapse_warnings(caplog)
+  summaries = os.path.join(run_dir, 'summaries')
+  hnr = dict(training_toys.read_event_scalars(summaries, health.HNR_DB))
+  voiced = dict(training_toys.read_event_scalars(summaries, health.VOICED))
+  assert sorted(hnr) == [10, 20, 30]
+  detector = health.CollapseDetector()
+  assert all(value > detector.hnr_threshold_db for value in hnr.values()), hnr
+  # Enough voiced frames that the detector was armed at every summary.
+  assert all(value > detector.min_voiced_share
+             for value in voiced.values()), voiced
