@@ -14,15 +14,26 @@
 
 """Synthesis of a feature track of any length, block by block.
 
-The model synthesises a fixed number of frames per call, so memory does not
-grow with the input. Block j covers frames [j*B, (j+1)*B); the model also
+The model synthesises `block_seconds` of frames per call, so memory does not
+grow with the input. The blocks are one stream: the streaming engine
+(`training.streaming`) carries the GRU state, the oscillator phase, the
+filtered-noise tail and the reverb tail from block to block, so the output
+does not depend on the block length (up to the noise generator) and block
+boundaries cannot be heard.
+
+Models whose layers the engine does not understand (another processor
+group, an encoder, an LSTM ...) fall back, with a logged note, to
+independent blocks: block j covers frames [j*B, (j+1)*B), the model also
 sees `preroll` frames before it (RNN warm-up, reverb tail) and `crossfade`
 frames after it, which are crossfaded linearly into the next block.
 """
 
-from typing import Iterator, NamedTuple
+from typing import Iterator, NamedTuple, Optional
 
+from absl import logging
 from ddsp.training import inference
+from ddsp.training import models
+from ddsp.training import streaming
 import numpy as np
 
 # Loudness of the frames padded around the features (silence).
@@ -37,55 +48,27 @@ class BlockPlan(NamedTuple):
 
   @property
   def n_frames(self) -> int:
-    """Frames the model synthesises per call."""
+    """Frames the model synthesises per call (independent blocks)."""
     return self.preroll + self.block + self.crossfade
 
   @classmethod
   def from_seconds(cls, frame_rate: float, block_seconds: float,
                    preroll_seconds: float,
                    crossfade_seconds: float) -> 'BlockPlan':
-    return cls(block=int(block_seconds * frame_rate),
+    return cls(block=max(1, int(block_seconds * frame_rate)),
                preroll=int(preroll_seconds * frame_rate),
                crossfade=int(crossfade_seconds * frame_rate))
 
 
-class BlockSynthesizer(inference.AutoencoderInference):
-  """A trained autoencoder (with its reverb) resized to one block plan.
+class _IndependentBlocks(inference.AutoencoderInference):
+  """The model resized to one block plan (the crossfaded fallback)."""
 
-  The checkpoint's operative config is parsed once, when the model is
-  built; the lengths in frames follow from the model's frame rate.
-  """
-
-  def __init__(self,
-               ckpt: str,
-               block_seconds: float = 4.0,
-               preroll_seconds: float = 1.0,
-               crossfade_seconds: float = 0.05):
-    """Builds and restores the model.
-
-    Args:
-      ckpt: Checkpoint prefix or folder (with its operative config).
-      block_seconds: Length of a block.
-      preroll_seconds: Context synthesised before each block.
-      crossfade_seconds: Overlap of consecutive blocks.
-    """
-    self.block_seconds = block_seconds
-    self.preroll_seconds = preroll_seconds
-    self.crossfade_seconds = crossfade_seconds
+  def __init__(self, ckpt: str, plan: BlockPlan):
+    self._plan = plan
     super().__init__(ckpt, remove_reverb=False, verbose=False)
 
-  @property
-  def frame_rate(self) -> float:
-    return self.sample_rate / self.hop_size
-
-  @property
-  def plan(self) -> BlockPlan:
-    return BlockPlan.from_seconds(self.frame_rate, self.block_seconds,
-                                  self.preroll_seconds,
-                                  self.crossfade_seconds)
-
   def length_in_frames(self) -> int:
-    return self.plan.n_frames
+    return self._plan.n_frames
 
   def synthesize(self, f0_hz: np.ndarray,
                  loudness_db: np.ndarray) -> np.ndarray:
@@ -110,6 +93,104 @@ class BlockSynthesizer(inference.AutoencoderInference):
     return np.asarray(self.get_audio_from_outputs(outputs))[0]
 
 
+class BlockSynthesizer(inference.AutoencoderInference):
+  """A trained autoencoder (with its reverb) that synthesises in blocks.
+
+  The checkpoint's operative config is parsed once, when the model is
+  built; rates and lengths in frames follow from the model. The Keras model
+  itself is built one frame long: the streaming engine runs its layers on
+  blocks of any length.
+
+  Attributes:
+    engine: The `streaming.StreamingSynthesizer`, or None when the model
+      needs the independent-blocks fallback (`fallback`).
+  """
+
+  def __init__(self,
+               ckpt: str,
+               block_seconds: float = 4.0,
+               preroll_seconds: float = 1.0,
+               crossfade_seconds: float = 0.05,
+               noise_seed: Optional[int] = None):
+    """Builds and restores the model.
+
+    Args:
+      ckpt: Checkpoint prefix or folder (with its operative config).
+      block_seconds: Length of a block.
+      preroll_seconds: Context synthesised before each block (fallback
+        only).
+      crossfade_seconds: Overlap of consecutive blocks (fallback only).
+      noise_seed: Seed of the filtered noise (None: fresh noise).
+    """
+    self.block_seconds = block_seconds
+    self.preroll_seconds = preroll_seconds
+    self.crossfade_seconds = crossfade_seconds
+    super().__init__(ckpt, remove_reverb=False, verbose=False)
+    self.fallback = None
+    reason = streaming.unsupported_reason(self)
+    if reason is None:
+      self.engine = streaming.StreamingSynthesizer(self, noise_seed)
+    else:
+      logging.warning('Streaming synthesis does not support this model (%s):'
+                      ' synthesising independent blocks with a %.2f s '
+                      'crossfade instead.', reason, crossfade_seconds)
+      self.engine = None
+      self.fallback = _IndependentBlocks(ckpt, self.plan)
+
+  @property
+  def frame_rate(self) -> float:
+    return self.sample_rate / self.hop_size
+
+  @property
+  def plan(self) -> BlockPlan:
+    return BlockPlan.from_seconds(self.frame_rate, self.block_seconds,
+                                  self.preroll_seconds,
+                                  self.crossfade_seconds)
+
+  def length_in_frames(self) -> int:
+    return 1
+
+  def build_network(self):
+    """Creates the variables with one frame run eagerly (no tracing)."""
+    features = {'f0_hz': np.zeros([1, 1], np.float32),
+                self.db_key: np.zeros([1, 1], np.float32)}
+    models.Autoencoder.call(self, features, training=False)
+
+
+def synthesize_stream(synth: BlockSynthesizer, f0_hz: np.ndarray,
+                      loudness_db: np.ndarray) -> Iterator[np.ndarray]:
+  """Yields the audio of a whole feature track, block by block.
+
+  Args:
+    synth: The model and its block plan.
+    f0_hz: float32 [n_frames] of the whole track.
+    loudness_db: float32 [n_frames] (power in dB for a power model).
+
+  Yields:
+    float32 audio blocks at the model rate; concatenated length
+    n_frames * hop_size.
+
+  Raises:
+    ValueError: features of different lengths, not finite, or f0 < 0.
+  """
+  if len(f0_hz) != len(loudness_db):
+    raise ValueError(f'f0_hz has {len(f0_hz)} frames but the loudness has '
+                     f'{len(loudness_db)}: give one value of each per frame.')
+  if synth.engine is None:
+    yield from _independent_blocks(synth.fallback, synth.plan, f0_hz,
+                                   loudness_db)
+    return
+  engine = synth.engine
+  engine.reset()
+  block = synth.plan.block
+  for start in range(0, len(f0_hz), block):
+    audio = engine.process(f0_hz[start:start + block],
+                           loudness_db[start:start + block])['audio']
+    if audio.size:
+      yield audio
+  yield engine.flush()['audio']
+
+
 def _block_features(track: np.ndarray, lo: int, hi: int,
                     pad_value: float) -> np.ndarray:
   """track[lo:hi], padded with `pad_value` where lo is before the start."""
@@ -119,20 +200,11 @@ def _block_features(track: np.ndarray, lo: int, hi: int,
   return out
 
 
-def synthesize_stream(synth: BlockSynthesizer, f0_hz: np.ndarray,
-                      loudness_db: np.ndarray) -> Iterator[np.ndarray]:
-  """Yields the audio of a whole feature track, block by block.
-
-  Args:
-    synth: The model, sized for its block plan.
-    f0_hz: float32 [n_frames] of the whole track.
-    loudness_db: float32 [n_frames].
-
-  Yields:
-    float32 audio blocks at the model rate; concatenated length
-    n_frames * hop_size.
-  """
-  plan, hop = synth.plan, synth.hop_size
+def _independent_blocks(model: _IndependentBlocks, plan: BlockPlan,
+                        f0_hz: np.ndarray,
+                        loudness_db: np.ndarray) -> Iterator[np.ndarray]:
+  """The fallback: blocks started afresh, pre-rolled and crossfaded."""
+  hop = model.hop_size
   n_frames = len(f0_hz)
   fade_n = plan.crossfade * hop
   fade_in = np.linspace(0.0, 1.0, fade_n, endpoint=False, dtype=np.float32)
@@ -143,7 +215,7 @@ def synthesize_stream(synth: BlockSynthesizer, f0_hz: np.ndarray,
     f0 = _block_features(f0_hz, lo, hi, 0.0)
     if lo < 0 < hi:
       f0[:-lo] = f0_hz[0]  # Hold the first pitch during the warm-up.
-    audio = synth.synthesize(f0, _block_features(loudness_db, lo, hi,
+    audio = model.synthesize(f0, _block_features(loudness_db, lo, hi,
                                                  SILENCE_DB))
     body_end = (plan.preroll + min(start + plan.block, n_frames) - start) * hop
     block = audio[plan.preroll * hop:body_end].copy()

@@ -61,7 +61,9 @@ flags.DEFINE_boolean('viterbi', True, 'Viterbi smoothing of the f0.',
                      flag_values=FLAGS)
 flags.DEFINE_float('block_seconds', transfer.DEFAULT_BLOCK_SECONDS,
                    'Synthesis block length (memory does not depend on the '
-                   'input length).', flag_values=FLAGS)
+                   'input length; the synthesis state carries from block to '
+                   'block, so the output does not depend on it).',
+                   flag_values=FLAGS)
 
 
 def main(argv):

@@ -21,7 +21,8 @@
    towards the training data's statistics, then manual shifts
    (`feature_adjustments`).
 3. The model synthesises them block by block straight into the output file
-   (`block_synthesis`).
+   (`block_synthesis`), carrying its state from block to block, so the
+   output does not depend on the block length.
 
 Only the features of the whole file (a few bytes per frame) are held at
 once, so peak memory does not grow with the input.
@@ -29,6 +30,7 @@ once, so peak memory does not grow with the input.
 
 import dataclasses
 import os
+import tempfile
 import time
 from typing import Any, Dict, Optional
 
@@ -107,17 +109,80 @@ def adjust_features(features: feature_adjustments.Features,
 
 def write_synthesis(synth: block_synthesis.BlockSynthesizer,
                     features: feature_adjustments.Features,
-                    output_path: str) -> int:
-  """Synthesises the features into a mono file; returns its length."""
-  os.makedirs(os.path.dirname(os.path.abspath(output_path)), exist_ok=True)
+                    output_path: str,
+                    verbose: bool = False) -> int:
+  """Synthesises the features into a mono file; returns its length.
+
+  The audio goes to a temporary file next to `output_path`, renamed to it
+  once complete: if synthesis fails midway, no partial file is left (and an
+  existing file at `output_path` is kept).
+
+  Args:
+    synth: The model and its block plan.
+    features: 'f0_hz' and 'loudness_db' [n_frames].
+    output_path: Audio file written at the model's sample rate (format from
+      its extension).
+    verbose: Print progress and an estimate of the time left.
+
+  Returns:
+    Samples written (n_frames * hop_size).
+  """
+  folder = os.path.dirname(os.path.abspath(output_path))
+  os.makedirs(folder, exist_ok=True)
+  _, ext = os.path.splitext(output_path)
+  fd, tmp_path = tempfile.mkstemp(suffix=ext or '.wav', dir=folder,
+                                  prefix='.' + os.path.basename(output_path))
+  os.close(fd)
+  os.chmod(tmp_path, 0o666 & ~_umask())  # mkstemp makes it private.
+  n_total = len(features['f0_hz']) * synth.hop_size
+  progress = _Progress(n_total / synth.sample_rate) if verbose else None
   n_out = 0
-  with sf.SoundFile(output_path, 'w', samplerate=synth.sample_rate,
-                    channels=1) as out:
-    for audio in block_synthesis.synthesize_stream(
-        synth, features['f0_hz'], features['loudness_db']):
-      out.write(np.clip(audio, -1.0, 1.0))
-      n_out += audio.size
+  try:
+    with sf.SoundFile(tmp_path, 'w', samplerate=synth.sample_rate,
+                      channels=1, format=_sound_format(output_path)) as out:
+      for audio in block_synthesis.synthesize_stream(
+          synth, features['f0_hz'], features['loudness_db']):
+        out.write(np.clip(audio, -1.0, 1.0))
+        n_out += audio.size
+        if progress:
+          progress.update(n_out / synth.sample_rate)
+    os.replace(tmp_path, output_path)
+  finally:
+    if os.path.exists(tmp_path):
+      os.remove(tmp_path)
   return n_out
+
+
+def _umask() -> int:
+  """The process's file creation mask."""
+  mask = os.umask(0)
+  os.umask(mask)
+  return mask
+
+
+def _sound_format(path: str) -> str:
+  """soundfile's format name for the extension of `path` (WAV if none)."""
+  ext = os.path.splitext(path)[1].lstrip('.').upper()
+  return ext if ext in sf.available_formats() else 'WAV'
+
+
+class _Progress:
+  """Prints seconds synthesised and the time left, about every 10%."""
+
+  def __init__(self, total_seconds: float):
+    self.total = max(total_seconds, 1e-9)
+    self.start = time.time()
+    self.next_fraction = 0.1
+
+  def update(self, done_seconds: float):
+    fraction = done_seconds / self.total
+    if fraction < self.next_fraction or fraction >= 1.0:
+      return
+    self.next_fraction = fraction + 0.1
+    elapsed = time.time() - self.start
+    left = elapsed * (1.0 - fraction) / fraction
+    print(f'Synthesised {done_seconds:.1f} / {self.total:.1f} s '
+          f'({100 * fraction:.0f}%), about {left:.0f} s left.')
 
 
 def _print_report(output_path: str, sample_rate: int,
@@ -145,7 +210,8 @@ def transfer_file(checkpoint_dir: str,
                   preroll_seconds: float = 1.0,
                   crossfade_seconds: float = 0.05,
                   features_out: Optional[Dict[str, Any]] = None,
-                  verbose: bool = True) -> TransferReport:
+                  verbose: bool = True,
+                  noise_seed: Optional[int] = None) -> TransferReport:
   """Timbre transfer of an audio file (see the module docstring).
 
   Args:
@@ -161,12 +227,15 @@ def transfer_file(checkpoint_dir: str,
     threshold: Note detection threshold (auto-adjust).
     crepe_model: CREPE model size for f0.
     viterbi: Viterbi smoothing of f0.
-    block_seconds: Length of the blocks read and synthesised.
-    preroll_seconds: Context synthesised before each block.
-    crossfade_seconds: Overlap of consecutive synthesised blocks.
+    block_seconds: Length of the blocks read and synthesised (the output
+      does not depend on it: the synthesis state carries across blocks).
+    preroll_seconds: Context synthesised before each block (only for
+      models the streaming engine does not support).
+    crossfade_seconds: Overlap of consecutive synthesised blocks (same).
     features_out: If given, receives the 'original' and 'adjusted'
       features.
     verbose: Print what is done.
+    noise_seed: Seed of the filtered noise (None: fresh noise each run).
 
   Returns:
     TransferReport.
@@ -180,7 +249,8 @@ def transfer_file(checkpoint_dir: str,
   stream = audio_lib.AudioStream(input_path, crepe_frontend.SAMPLE_RATE,
                                  block_seconds)
   synth = block_synthesis.BlockSynthesizer(
-      files.ckpt, block_seconds, preroll_seconds, crossfade_seconds)
+      files.ckpt, block_seconds, preroll_seconds, crossfade_seconds,
+      noise_seed)
   t1 = time.time()
   feats = stream_features(stream, synth.frame_rate, crepe_model, viterbi,
                           block_seconds)
@@ -194,7 +264,7 @@ def transfer_file(checkpoint_dir: str,
                              threshold, quiet, autotune, verbose)
   if features_out is not None:
     features_out.update({'original': original, 'adjusted': adjusted})
-  n_out = write_synthesis(synth, adjusted, output_path)
+  n_out = write_synthesis(synth, adjusted, output_path, verbose)
   t3 = time.time()
   report = TransferReport(
       seconds_in=feats['n_samples'] / crepe_frontend.SAMPLE_RATE,

@@ -1,0 +1,85 @@
+"""Small autoencoders with random weights, saved as model folders.
+
+The streaming tests need a trained model's files (operative config and
+checkpoint) but not trained weights: the engine must reproduce whatever the
+weights compute. The reverb's impulse response is set to a decaying noise
+so that its tail is audible across block boundaries.
+"""
+import os
+
+import gin
+import numpy as np
+import tensorflow as tf
+
+from ddsp.training import models
+
+
+def model_gin(sample_rate=32000, frame_rate=250, n_harmonics=12, n_bands=16,
+              reverb_samples=4000, rnn_channels=24, noise_window=0):
+  """Gin text of a small solo-instrument-like autoencoder with a reverb."""
+  time_steps = frame_rate  # One-second examples.
+  return f"""
+import ddsp
+import ddsp.training
+
+get_model.model = @models.Autoencoder()
+Autoencoder.preprocessor = @preprocessing.F0LoudnessPreprocessor()
+Autoencoder.encoder = None
+Autoencoder.decoder = @decoders.RnnFcDecoder()
+Autoencoder.processor_group = @processors.ProcessorGroup()
+Autoencoder.losses = []
+F0LoudnessPreprocessor.time_steps = {time_steps}
+F0LoudnessPreprocessor.frame_rate = {frame_rate}
+F0LoudnessPreprocessor.sample_rate = {sample_rate}
+F0LoudnessPreprocessor.compute_loudness = False
+RnnFcDecoder.rnn_channels = {rnn_channels}
+RnnFcDecoder.rnn_type = 'gru'
+RnnFcDecoder.ch = 16
+RnnFcDecoder.layers_per_stack = 1
+RnnFcDecoder.input_keys = ('ld_scaled', 'f0_scaled')
+RnnFcDecoder.output_splits = (('amps', 1),
+                              ('harmonic_distribution', {n_harmonics}),
+                              ('noise_magnitudes', {n_bands}))
+ProcessorGroup.dag = [
+  (@synths.Harmonic(), ['amps', 'harmonic_distribution', 'f0_hz']),
+  (@synths.FilteredNoise(), ['noise_magnitudes']),
+  (@processors.Add(), ['filtered_noise/signal', 'harmonic/signal']),
+  (@effects.Reverb(), ['add/signal']),
+]
+Harmonic.n_samples = {sample_rate}
+Harmonic.sample_rate = {sample_rate}
+Harmonic.use_angular_cumsum = True
+FilteredNoise.n_samples = {sample_rate}
+FilteredNoise.window_size = {noise_window}
+FilteredNoise.initial_bias = -3.0
+Reverb.trainable = True
+Reverb.reverb_length = {reverb_samples}
+processors.Add.name = 'add'
+"""
+
+
+def write_random_model(folder, gin_text, seed=0):
+  """Builds the model of `gin_text`, saves config and checkpoint; -> folder.
+
+  A reverb's impulse response becomes 0.05 * noise * exp(-t / (len / 5)).
+  """
+  os.makedirs(folder, exist_ok=True)
+  gin.clear_config()
+  tf.random.set_seed(seed)
+  with gin.unlock_config():
+    gin.parse_config(gin_text)
+  model = models.get_model()
+  n_frames = gin.query_parameter('F0LoudnessPreprocessor.time_steps')
+  model({'f0_hz': tf.fill([1, n_frames], 220.0),
+         'loudness_db': tf.fill([1, n_frames], -30.0)}, training=False)
+  reverb = getattr(model.processor_group, 'reverb', None)
+  if reverb is not None:
+    n = int(reverb._ir.shape[0])  # pylint: disable=protected-access
+    rng = np.random.default_rng(seed)
+    ir = 0.05 * rng.standard_normal(n) * np.exp(-np.arange(n) / (n / 5.0))
+    reverb._ir.assign(ir.astype(np.float32))  # pylint: disable=protected-access
+  with open(os.path.join(folder, 'operative_config-0.gin'), 'w') as f:
+    f.write(gin.operative_config_str())
+  tf.train.Checkpoint(model=model).save(os.path.join(folder, 'ckpt'))
+  gin.clear_config()
+  return folder

@@ -1,0 +1,323 @@
+# Copyright 2026 The ddsp-modern Authors.
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""Stateful streaming synthesis with a trained autoencoder.
+
+`StreamingSynthesizer` runs a restored `inference.AutoencoderInference` on
+blocks of frames of any length and carries, from one block to the next:
+
+* the decoder's GRU state (the GRU runs each block from the state the
+  previous block ended in);
+* the oscillator phase and the last frame of controls (`ddsp.streaming_dsp`
+  renders the samples between two frames once both are known: one frame of
+  latency, made up by `flush` at the end);
+* the filtered-noise overlap-add tail and the reverb tail.
+
+So the concatenated output of a stream is the model's whole-sequence output
+whatever the block lengths, up to float32 round-off in the decoder and the
+noise generator (seed it to make the noise repeat too).
+
+The engine understands the processor group of the DDSP autoencoders:
+Harmonic + FilteredNoise -> Add [-> Reverb (trainable IR)], an
+RnnFcDecoder with a GRU, no encoder, and an F0Loudness / F0Power
+preprocessor. `unsupported_reason` says why another model is not.
+
+From a checkpoint: `block_synthesis.BlockSynthesizer(ckpt).engine`, or
+`StreamingSynthesizer(model)` around any restored AutoencoderInference.
+"""
+
+from typing import Dict, Optional
+
+from ddsp import core
+from ddsp import effects
+from ddsp import processors
+from ddsp import streaming_dsp
+from ddsp import synths
+from ddsp.training import decoders
+from ddsp.training import gru
+from ddsp.training import nn
+from ddsp.training import preprocessing
+import numpy as np
+import tensorflow as tf
+
+# Parts of the output of `process` and `flush`.
+PARTS = ('harmonic', 'noise', 'audio')
+
+
+class UnsupportedModel(ValueError):
+  """The model's layers are not ones the streaming engine can carry."""
+
+
+def _dag_modules(group):
+  """[(module, input_keys)] of a ProcessorGroup's dag."""
+  get_module = group._get_module  # pylint: disable=protected-access
+  return [(get_module(node[0]), list(node[1])) for node in group.dag]
+
+
+def _synth_layout(group):
+  """Harmonic, FilteredNoise and optional Reverb of a group, checked.
+
+  Returns:
+    (harmonic, harmonic_keys, noise, noise_keys, reverb or None).
+
+  Raises:
+    UnsupportedModel: the dag is not Harmonic, FilteredNoise, Add of their
+      signals [, Reverb of the sum with a trainable IR].
+  """
+  nodes = _dag_modules(group)
+  kinds = [type(m) for m, _ in nodes]
+  if len(nodes) not in (3, 4):
+    raise UnsupportedModel(f'processor group of {len(nodes)} nodes {kinds}')
+  by_type = {}
+  for module, keys in nodes[:2]:
+    by_type[type(module)] = (module, keys)
+  harmonic = by_type.get(synths.Harmonic)
+  noise = by_type.get(synths.FilteredNoise)
+  add_module, add_keys = nodes[2]
+  if harmonic is None or noise is None or type(add_module) is not (
+      processors.Add):
+    raise UnsupportedModel(f'processor group {kinds}, not Harmonic, '
+                           'FilteredNoise, Add[, Reverb]')
+  signals = {f'{harmonic[0].name}/signal', f'{noise[0].name}/signal'}
+  if set(add_keys) != signals:
+    raise UnsupportedModel(f'Add of {add_keys}, not of {sorted(signals)}')
+  reverb = None
+  if len(nodes) == 4:
+    reverb, reverb_keys = nodes[3]
+    if not (isinstance(reverb, effects.Reverb) and reverb.trainable and
+            reverb_keys == [f'{add_module.name}/signal']):
+      raise UnsupportedModel(f'last node {type(reverb).__name__} on '
+                             f'{reverb_keys}, not a Reverb with a trainable '
+                             'impulse response on the sum')
+  return harmonic[0], harmonic[1], noise[0], noise[1], reverb
+
+
+def unsupported_reason(model) -> Optional[str]:
+  """Why the engine cannot stream `model` (None when it can)."""
+  try:
+    _check_supported(model)
+  except UnsupportedModel as e:
+    return str(e)
+  return None
+
+
+def _check_supported(model):
+  """Raises UnsupportedModel unless the engine understands every layer."""
+  if getattr(model, 'encoder', None) is not None:
+    raise UnsupportedModel(f'encoder {type(model.encoder).__name__}')
+  if type(model.preprocessor) not in (preprocessing.F0LoudnessPreprocessor,
+                                      preprocessing.F0PowerPreprocessor):
+    raise UnsupportedModel(
+        f'preprocessor {type(model.preprocessor).__name__}')
+  decoder = model.decoder
+  if type(decoder) is not decoders.RnnFcDecoder or decoder.stateless:
+    raise UnsupportedModel(f'decoder {type(decoder).__name__}')
+  if not isinstance(decoder.rnn.rnn, gru.GRU):
+    raise UnsupportedModel(f'decoder RNN {type(decoder.rnn.rnn).__name__} '
+                           '(a single GRU is carried)')
+  harmonic, _, _, _, _ = _synth_layout(model.processor_group)
+  if harmonic.amp_resample_method not in (
+      streaming_dsp.HarmonicOscillator.METHODS):
+    raise UnsupportedModel(
+        f'Harmonic.amp_resample_method {harmonic.amp_resample_method!r}')
+
+
+def _scaled_features(preprocessor, f0_hz, db):
+  """Preprocessor outputs of [1, n] inputs, without resampling.
+
+  The preprocessors resample to their fixed `time_steps`; a block has its
+  own length, and resampling a length to itself is the identity, so only
+  their scalings are applied here.
+  """
+  f0_hz, db = f0_hz[:, :, tf.newaxis], db[:, :, tf.newaxis]
+  db_name = ('pw' if isinstance(preprocessor,
+                                preprocessing.F0PowerPreprocessor) else 'ld')
+  db_key = 'pw_db' if db_name == 'pw' else 'loudness_db'
+  return {'f0_hz': f0_hz, db_key: db,
+          'f0_scaled': preprocessing.scale_f0_hz(f0_hz),
+          f'{db_name}_scaled': preprocessing.scale_db(db)}
+
+
+def decode_with_state(decoder, features, state):
+  """RnnFcDecoder outputs of a block, its GRU started from `state`.
+
+  The layers of `RnnFcDecoder.call`, with the GRU called with an initial
+  state; the GRU's output at the last frame is its final state.
+
+  Args:
+    decoder: decoders.RnnFcDecoder (not stateless) with a GRU.
+    features: Dict holding the decoder's input keys, [1, n_frames, 1] each.
+    state: [1, rnn_channels] GRU state before the first frame.
+
+  Returns:
+    (outputs dict of [1, n_frames, size] by output split,
+     final state [1, rnn_channels]).
+  """
+  inputs = [core.tf_float32(features[k]) for k in decoder.input_keys]
+  stacked = [stack(x) for stack, x in zip(decoder.input_stacks, inputs)]
+  states = decoder.rnn.rnn(tf.concat(stacked, axis=-1), initial_state=state)
+  x = tf.concat(stacked + [states], axis=-1)
+  x = decoder.dense_out(decoder.out_stack(x))
+  return nn.split_to_dict(x, decoder.output_splits), states[:, -1, :]
+
+
+class StreamingSynthesizer:
+  """Synthesises a stream of (f0, loudness) frames block by block.
+
+  Usage: `process` blocks of frames in order, then `flush` once; `reset`
+  starts a new stream. The outputs' concatenation is n_frames * hop_size
+  samples at the model's rate.
+  """
+
+  def __init__(self, model, noise_seed: Optional[int] = None,
+               jit_compile: bool = False):
+    """Wraps a restored model.
+
+    Args:
+      model: inference.AutoencoderInference (built and restored), any
+        length.
+      noise_seed: Seed of the noise generator (None: fresh noise).
+      jit_compile: Compile the decoder with XLA: 2-3x faster per block on
+        CPU, but each new block length compiles for seconds, so it pays
+        off for a stream of many blocks of one length (live use).
+
+    Raises:
+      UnsupportedModel: the model has layers the engine cannot carry.
+    """
+    _check_supported(model)
+    self.model = model
+    self.sample_rate = int(model.sample_rate)
+    self.hop_size = int(model.hop_size)
+    self.db_key = model.db_key
+    (self._harmonic, self._harmonic_keys, self._noise, self._noise_keys,
+     reverb) = _synth_layout(model.processor_group)
+    self._state_size = int(model.decoder.rnn.rnn.units)
+    self._state = tf.zeros([1, self._state_size])
+    self._block_controls = tf.function(self._block_controls_fn,
+                                       reduce_retracing=True,
+                                       autograph=False,
+                                       jit_compile=jit_compile)
+    self.oscillator = streaming_dsp.HarmonicOscillator(
+        self.sample_rate, self.hop_size,
+        self._harmonic.amp_resample_method)
+    one_frame = tf.zeros([1, 1])
+    ir_size = int(self._block_controls_fn(one_frame, one_frame,
+                                          self._state)[2].shape[-1])  # Eager.
+    self.noise = streaming_dsp.FilteredNoiseStream(self.hop_size, ir_size,
+                                                   noise_seed)
+    self.reverb = None
+    if reverb is not None:
+      ir = reverb.get_controls(tf.zeros([1, self.hop_size]))['ir']
+      add_dry = reverb._add_dry  # pylint: disable=protected-access
+      self.reverb = streaming_dsp.ConvolutionReverb(
+          np.asarray(ir).reshape([-1]), add_dry)
+    self.reset()
+
+  @property
+  def frame_rate(self) -> float:
+    return self.sample_rate / self.hop_size
+
+  def reset(self):
+    """Zero GRU state, zero phase, empty tails: a new stream."""
+    self._state = tf.zeros([1, self._state_size])
+    self.oscillator.reset()
+    self.noise.reset()
+    if self.reverb is not None:
+      self.reverb.reset()
+    self._pending = {'harmonic': np.zeros([0], np.float32),
+                     'noise': np.zeros([0], np.float32)}
+
+  def _block_controls_fn(self, f0_hz, db, state):
+    """[1, n] features -> harmonic amplitudes, f0, noise IRs, next state."""
+    features = _scaled_features(self.model.preprocessor, f0_hz, db)
+    outputs, next_state = decode_with_state(self.model.decoder, features,
+                                            state)
+    features.update(outputs)
+    harm = self._harmonic.get_controls(
+        *[core.nested_lookup(k, features) for k in self._harmonic_keys])
+    noise = self._noise.get_controls(
+        *[core.nested_lookup(k, features) for k in self._noise_keys])
+    irs = core.frequency_impulse_response(noise['magnitudes'],
+                                          self._noise.window_size)
+    amps = harm['amplitudes'] * harm['harmonic_distribution']
+    return amps[0], harm['f0_hz'][0, :, 0], irs[0], next_state
+
+  def _controls(self, f0_hz, db):
+    """numpy (harmonic amplitudes [n, k], f0 [n], IRs [n, ir], state)."""
+    amps, f0, irs, state = self._block_controls(
+        tf.constant(f0_hz[np.newaxis]), tf.constant(db[np.newaxis]),
+        self._state)
+    return amps.numpy(), f0.numpy(), irs.numpy(), state
+
+  def process(self, f0_hz: np.ndarray,
+              db: np.ndarray) -> Dict[str, np.ndarray]:
+    """Synthesises the next block of frames.
+
+    Args:
+      f0_hz: [n_frames] fundamental frequency (Hz), >= 0.
+      db: [n_frames] loudness (or power for a power preprocessor) in dB.
+
+    Returns:
+      {'harmonic', 'noise', 'audio'}: float32 [n], the samples now final
+      (n is about n_frames * hop_size; the stream lags one frame behind).
+      'audio' is the model's output (with its reverb); the other two are
+      the dry synthesizer signals.
+
+    Raises:
+      ValueError: features of different lengths, not finite, or f0 < 0.
+    """
+    f0_hz = np.asarray(f0_hz, np.float32).reshape([-1])
+    db = np.asarray(db, np.float32).reshape([-1])
+    _check_features(f0_hz, db, self.db_key)
+    if not f0_hz.size:
+      return self._mix(np.zeros([0], np.float32), np.zeros([0], np.float32))
+    amps, f0, irs, self._state = self._controls(f0_hz, db)
+    return self._mix(self.oscillator.process(f0, amps),
+                     self.noise.process(irs))
+
+  def flush(self) -> Dict[str, np.ndarray]:
+    """The rest of the stream; then the engine is ready for a new one."""
+    parts = self._mix(self.oscillator.flush(), self.noise.flush())
+    self.reset()
+    return parts
+
+  def _mix(self, harmonic, noise):
+    """Aligned parts: the samples both synthesizers have given so far."""
+    pending = self._pending
+    pending['harmonic'] = np.concatenate([pending['harmonic'], harmonic])
+    pending['noise'] = np.concatenate([pending['noise'], noise])
+    n = min(pending['harmonic'].size, pending['noise'].size)
+    parts = {k: v[:n] for k, v in pending.items()}
+    self._pending = {k: v[n:] for k, v in pending.items()}
+    dry = parts['harmonic'] + parts['noise']
+    parts['audio'] = dry if self.reverb is None else self.reverb.process(dry)
+    return parts
+
+
+def _check_features(f0_hz, db, db_key):
+  """One clear error for features the model cannot synthesise."""
+  if f0_hz.shape != db.shape:
+    raise ValueError(f'f0_hz has {f0_hz.size} frames but {db_key} has '
+                     f'{db.size}: give one value of each per frame.')
+  for name, x in (('f0_hz', f0_hz), (db_key, db)):
+    bad = np.flatnonzero(~np.isfinite(x))
+    if bad.size:
+      raise ValueError(f'{name} is not finite at {bad.size} frames (first '
+                       f'frame {bad[0]} of the block): replace NaN/inf '
+                       'before synthesis.')
+  negative = np.flatnonzero(f0_hz < 0)
+  if negative.size:
+    raise ValueError(f'f0_hz is negative at {negative.size} frames (first '
+                     f'frame {negative[0]} of the block, '
+                     f'{f0_hz[negative[0]]} Hz): f0 must be >= 0 Hz.')
