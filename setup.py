@@ -101,8 +101,9 @@ setuptools.setup(
     ],
     extras_require={
         'test': ['pytest>=8', 'pytest-xdist', 'psutil', 'nbclient',
-                 'nbformat', 'ipykernel', 'mir_eval>=0.8'],
+                 'nbformat', 'ipykernel', 'mir_eval>=0.8', 'mido>=1.3'],
         'midi': ['note_seq', 'mir_eval'],
+        'midi_file': ['mido>=1.3'],
         'tfds': ['tensorflow-datasets'],
         'gcp': ['google-cloud-storage', 'cloudml-hypertune'],
         'export': ['tensorflowjs'],
@@ -117,6 +118,8 @@ setuptools.setup(
             'data_preparation.ddsp_generate_synthetic_dataset:'
             'console_entry_point',
             'ddsp_timbre_transfer = ddsp.training.timbre_transfer:'
+            'console_entry_point',
+            'ddsp_synthesize_midi = ddsp.training.synthesize_midi:'
             'console_entry_point',
         ],
     },

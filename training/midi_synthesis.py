@@ -1,0 +1,208 @@
+# Copyright 2026 The ddsp-modern Authors.
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""Playing notes or a MIDI file with a trained DDSP model.
+
+  rendering = render_midi('model.zip', 'song.mid', 'song.wav')
+  rendering = render_midi('model_dir', [Note(69, 0.0, 1.0, 100)])  # audio
+
+The notes become f0 and loudness curves at the model's frame rate, in the
+range of its dataset statistics (`midi_performance`); the model synthesises
+them block by block with the engine of timbre transfer
+(`block_synthesis.synthesize_stream`, `transfer.write_synthesis`), so a
+file of any length runs in bounded memory. A file is written under a
+temporary name in the output folder and renamed when complete: a failure
+leaves no partial file.
+"""
+
+import dataclasses
+import inspect
+import os
+import tempfile
+import time
+from typing import List, Optional, Sequence, Union
+
+from ddsp.training import block_synthesis
+from ddsp.training import midi_file
+from ddsp.training import midi_performance
+from ddsp.training import model_folder
+from ddsp.training import transfer
+import numpy as np
+import soundfile as sf
+
+MidiSource = Union[str, os.PathLike, midi_performance.Part,
+                   Sequence[midi_performance.Note]]
+
+
+@dataclasses.dataclass
+class Rendering:
+  """The result of `render_midi`.
+
+  Attributes:
+    audio: float32 [n_samples] when no output file was asked for, else None.
+    sample_rate: Of the model.
+    curves: The f0 and loudness the model played.
+    report: What was done to the notes.
+    lines: The report as printed.
+    wall_seconds: Model loading and synthesis.
+  """
+  audio: Optional[np.ndarray]
+  sample_rate: int
+  curves: midi_performance.Curves
+  report: midi_performance.Report
+  lines: List[str]
+  wall_seconds: float
+
+  @property
+  def real_time_factor(self) -> float:
+    """Processing time / duration of the audio (< 1: faster than real time)."""
+    return self.wall_seconds / max(self.curves.seconds, 1e-9)
+
+
+def as_part(source: MidiSource, track: Optional[int] = None,
+            channel: Optional[int] = None,
+            bend_range: float = midi_file.DEFAULT_BEND_RANGE
+           ) -> midi_performance.Part:
+  """A Part from a MIDI file path, a Part, or a sequence of Notes."""
+  if isinstance(source, (str, os.PathLike)):
+    return midi_file.read_part(os.fspath(source), track, channel, bend_range)
+  if isinstance(source, midi_performance.Part):
+    return source
+  return midi_performance.Part(notes=list(source))
+
+
+def _check_output(output_path: str) -> None:
+  """Raises ValueError when soundfile cannot write that extension."""
+  ext = os.path.splitext(output_path)[1].lstrip('.').upper()
+  if ext not in sf.available_formats():
+    raise ValueError(f'Output {output_path}: unknown audio format {ext!r}; '
+                     'end the name with .wav, .flac or .ogg.')
+  if os.path.isdir(output_path):
+    raise ValueError(f'Output {output_path} is a folder; give a file name.')
+
+
+def _set_default_permissions(path: str) -> None:
+  """rw for whoever the umask allows (mkstemp makes files private)."""
+  umask = os.umask(0)
+  os.umask(umask)
+  os.chmod(path, 0o666 & ~umask)
+
+
+def write_atomically(synth: block_synthesis.BlockSynthesizer,
+                     curves: midi_performance.Curves,
+                     output_path: str, verbose: bool = False) -> int:
+  """Synthesises into a temporary file next to `output_path`, then renames.
+
+  `transfer.write_synthesis` streams the blocks; its progress lines (time
+  left) are asked for when it offers them.
+
+  Returns:
+    Samples written.
+  """
+  folder = os.path.dirname(os.path.abspath(output_path))
+  os.makedirs(folder, exist_ok=True)
+  stem, ext = os.path.splitext(os.path.basename(output_path))
+  fd, partial = tempfile.mkstemp(dir=folder, prefix=f'.{stem}.',
+                                 suffix=f'.partial{ext}')
+  os.close(fd)
+  features = {'f0_hz': curves.f0_hz, 'loudness_db': curves.loudness_db}
+  options = {}
+  if 'verbose' in inspect.signature(transfer.write_synthesis).parameters:
+    options['verbose'] = verbose
+  try:
+    n = transfer.write_synthesis(synth, features, partial, **options)
+    _set_default_permissions(partial)
+    os.replace(partial, output_path)
+  finally:
+    if os.path.exists(partial):
+      os.remove(partial)
+  return n
+
+
+def synthesize(synth: block_synthesis.BlockSynthesizer,
+               curves: midi_performance.Curves) -> np.ndarray:
+  """Audio of the curves in memory, float32 [n_frames * hop_size]."""
+  blocks = block_synthesis.synthesize_stream(synth, curves.f0_hz,
+                                             curves.loudness_db)
+  return np.concatenate(list(blocks)).astype(np.float32)
+
+
+def render_midi(checkpoint_dir: str,
+                source: MidiSource,
+                output_path: Optional[str] = None,
+                settings: Optional[midi_performance.Settings] = None,
+                track: Optional[int] = None,
+                channel: Optional[int] = None,
+                bend_range: float = midi_file.DEFAULT_BEND_RANGE,
+                block_seconds: float = transfer.DEFAULT_BLOCK_SECONDS,
+                verbose: bool = True) -> Rendering:
+  """Plays a MIDI file (or notes) with a trained model.
+
+  Args:
+    checkpoint_dir: Model folder, checkpoint prefix or zip of a folder (with
+      dataset_statistics.pkl for the pitch and loudness range).
+    source: MIDI file path, a midi_performance.Part, or Notes.
+    output_path: Audio file to write (.wav, .flac, .ogg); None returns the
+      audio instead (hold it in memory: for short pieces).
+    settings: How to play the notes (default midi_performance.Settings()).
+    track: Track of the MIDI file, from 0 (None: first with notes).
+    channel: MIDI channel 1..16 (None: the track's first, not drums).
+    bend_range: Semitones of a full pitch-wheel throw.
+    block_seconds: Length of the synthesised blocks.
+    verbose: Print the report and the progress.
+
+  Returns:
+    Rendering.
+
+  Raises:
+    FileNotFoundError: no such model or MIDI file.
+    ValueError: the MIDI file cannot be played (midi_file.MidiFileError),
+      a setting is out of range, or the output format is unknown.
+    ImportError: a MIDI file was given and mido is not installed.
+  """
+  t0 = time.time()
+  settings = settings or midi_performance.Settings()
+  settings.check()
+  if output_path is not None:
+    _check_output(output_path)
+  part = as_part(source, track, channel, bend_range)
+  if not any(n.end > n.start for n in part.notes):
+    raise ValueError(f'{part.name} has no notes to play.')
+  files = model_folder.find_model_dir(checkpoint_dir)
+  synth = block_synthesis.BlockSynthesizer(files.ckpt,
+                                           block_seconds=block_seconds)
+  model_range = midi_performance.ModelRange.from_statistics(
+      model_folder.load_statistics(files), synth.db_key)
+  curves, report = midi_performance.performance_curves(
+      part, synth.frame_rate, settings, model_range)
+  lines = report.lines(part.name, model_range, settings.out_of_range)
+  if verbose:
+    print('\n'.join(lines))
+    n_blocks = int(np.ceil(curves.seconds / block_seconds))
+    print(f'Synthesising {curves.seconds:.1f} s of audio in {n_blocks} '
+          f'block(s) of {block_seconds:g} s...', flush=True)
+  audio = None
+  if output_path is None:
+    audio = synthesize(synth, curves)
+  else:
+    write_atomically(synth, curves, output_path, verbose)
+  rendering = Rendering(audio=audio, sample_rate=int(synth.sample_rate),
+                        curves=curves, report=report, lines=lines,
+                        wall_seconds=time.time() - t0)
+  if verbose:
+    where = f'Wrote {output_path}' if output_path else 'Synthesised'
+    print(f'{where}: {curves.seconds:.2f} s at {rendering.sample_rate} Hz '
+          f'in {rendering.wall_seconds:.1f} s (real-time factor '
+          f'{rendering.real_time_factor:.3f}).')
+  return rendering

@@ -1,0 +1,114 @@
+# Copyright 2026 The ddsp-modern Authors.
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+r"""Plays a MIDI file with a trained model.
+
+  ddsp_synthesize_midi --checkpoint_dir=DIR_OR_ZIP --midi=song.mid \
+      --output=out.wav [--track=1] [--channel=1] [--transpose=-12] \
+      [--attack=0.02 --decay=0.1 --sustain=0.8 --release=0.15] \
+      [--vibrato_cents=20 --vibrato_hz=5.5 --vibrato_delay=0.3] \
+      [--glide=0.05] [--velocity_sensitivity=0.5] [--overlap=last] \
+      [--out_of_range=octave]
+
+Monophonic: overlapping notes are resolved by --overlap and counted. Pitch
+and loudness land in the range of the model's dataset statistics. How:
+`ddsp.training.midi_performance`, `midi_file`, `midi_synthesis`.
+"""
+
+import sys
+
+from absl import app
+from absl import flags
+from ddsp.training import command_flags
+from ddsp.training import midi_file
+from ddsp.training import midi_performance as perf
+from ddsp.training import midi_synthesis
+from ddsp.training import transfer
+
+FLAGS = command_flags.new_flag_values()
+_ENV, _VIB = perf.Envelope(), perf.Vibrato()
+
+
+def _float(name, default, help_text):
+  flags.DEFINE_float(name, default, help_text, flag_values=FLAGS)
+
+
+flags.DEFINE_string('checkpoint_dir', None, 'Model folder (operative_config-'
+                    '*.gin, ckpt-*, dataset_statistics.pkl) or a zip of one.',
+                    flag_values=FLAGS)
+flags.DEFINE_string('midi', None, 'Standard MIDI file (.mid).',
+                    flag_values=FLAGS)
+flags.DEFINE_string('output', None, 'Output audio file (.wav, .flac, .ogg).',
+                    flag_values=FLAGS)
+flags.DEFINE_integer('track', None, 'Track to play, from 0 (default: the '
+                     'first track with notes).', flag_values=FLAGS)
+flags.DEFINE_integer('channel', None, 'MIDI channel 1..16 to play (default: '
+                     'the first of the track, drums on 10 left out).',
+                     flag_values=FLAGS)
+_float('transpose', 0.0, 'Semitones added to every note.')
+_float('attack', _ENV.attack, 'Envelope attack, seconds.')
+_float('decay', _ENV.decay, 'Envelope decay, seconds.')
+_float('sustain', _ENV.sustain, 'Envelope sustain level, 0..1.')
+_float('release', _ENV.release, 'Envelope release, seconds.')
+_float('vibrato_cents', _VIB.cents, 'Vibrato depth in cents (0 = off).')
+_float('vibrato_hz', _VIB.hz, 'Vibrato rate in Hz.')
+_float('vibrato_delay', _VIB.delay, 'Seconds after note-on before vibrato.')
+_float('glide', 0.0, 'Portamento into legato notes, seconds.')
+_float('velocity_sensitivity', perf.Settings.velocity_sensitivity,
+       '0: every note at the loudest note loudness of the model; 1: '
+       'velocities span its whole note loudness range.')
+_float('bend_range', midi_file.DEFAULT_BEND_RANGE,
+       'Semitones of a full pitch-wheel throw.')
+flags.DEFINE_enum('overlap', 'last', list(perf.OVERLAP_RULES),
+                  'Which of overlapping notes sounds.', flag_values=FLAGS)
+flags.DEFINE_enum('out_of_range', 'octave', list(perf.RANGE_RULES),
+                  'Notes outside the model range: move by octaves, or only '
+                  'report them.', flag_values=FLAGS)
+_float('block_seconds', transfer.DEFAULT_BLOCK_SECONDS,
+       'Synthesis block length (memory does not grow with the piece).')
+
+
+def _settings() -> perf.Settings:
+  return perf.Settings(
+      transpose=FLAGS.transpose,
+      envelope=perf.Envelope(FLAGS.attack, FLAGS.decay, FLAGS.sustain,
+                             FLAGS.release),
+      vibrato=perf.Vibrato(FLAGS.vibrato_cents, FLAGS.vibrato_hz,
+                           FLAGS.vibrato_delay),
+      glide=FLAGS.glide, velocity_sensitivity=FLAGS.velocity_sensitivity,
+      overlap=FLAGS.overlap, out_of_range=FLAGS.out_of_range)
+
+
+def main(argv):
+  if len(argv) > 1:
+    raise app.UsageError(f'Unexpected arguments: {argv[1:]}')
+  for name in ('checkpoint_dir', 'midi', 'output'):
+    if not getattr(FLAGS, name):
+      raise app.UsageError(f'--{name} is required.')
+  try:
+    midi_synthesis.render_midi(
+        FLAGS.checkpoint_dir, FLAGS.midi, FLAGS.output, settings=_settings(),
+        track=FLAGS.track, channel=FLAGS.channel, bend_range=FLAGS.bend_range,
+        block_seconds=FLAGS.block_seconds)
+  except (ValueError, FileNotFoundError, ImportError) as e:
+    print(f'ddsp_synthesize_midi: error: {e}', file=sys.stderr)
+    sys.exit(1)
+
+
+def console_entry_point():
+  command_flags.run(main, FLAGS)
+
+
+if __name__ == '__main__':
+  console_entry_point()
