@@ -44,6 +44,8 @@ ALL_CONFIGS = [
     'models/midiae/mixins/recon_lossgroup.gin',
     'models/midiae/z_midiae.gin',
     'models/solo_instrument.gin',
+    'models/solo_instrument_44k.gin',
+    'models/solo_instrument_48k.gin',
     'models/vst/vst.gin',
     'models/vst/vst_32k.gin',
     'models/vst/vst_48k.gin',

@@ -57,6 +57,14 @@ class ModelRates(NamedTuple):
     return self.sample_rate / self.hop_size
 
 
+def _query_value(name):
+  """gin.query_parameter(name), with a `%macro` value resolved to its value."""
+  value = gin.query_parameter(name)
+  if isinstance(value, gin.config.ConfigurableReference):
+    value = value.scoped_configurable_fn()
+  return value
+
+
 def model_rates() -> ModelRates:
   """Rates of the parsed operative config (`parse_operative_config`).
 
@@ -65,12 +73,21 @@ def model_rates() -> ModelRates:
 
   Returns:
     ModelRates.
+
+  Raises:
+    ValueError: the training frames are not a whole number of samples
+      apart (synthesis would drift against the audio).
   """
   preprocessor_type = _preprocessor_type()
-  n_samples = gin.query_parameter('Harmonic.n_samples')
-  time_steps = gin.query_parameter(f'{preprocessor_type}.time_steps')
-  return ModelRates(preprocessor_type,
-                    gin.query_parameter('Harmonic.sample_rate'),
+  n_samples = _query_value('Harmonic.n_samples')
+  time_steps = _query_value(f'{preprocessor_type}.time_steps')
+  if n_samples % time_steps:
+    raise ValueError(
+        f'Harmonic.n_samples ({n_samples}) is not a multiple of '
+        f'{preprocessor_type}.time_steps ({time_steps}): the model\'s frames '
+        'are not a whole number of samples apart. Train with a frame rate '
+        'that divides the sample rate (e.g. 100 frames/s at 44.1 kHz).')
+  return ModelRates(preprocessor_type, _query_value('Harmonic.sample_rate'),
                     n_samples // time_steps)
 
 
