@@ -17,9 +17,18 @@ r"""Exports a trained model as SavedModel, TFLite and (optionally) TF.js.
   ddsp_export --model_path=/path/to/run --inference_model=autoencoder \
       --notfjs --nometadata --noreverb
 
+A model for the DDSP-VST plugin, then a check that the plugin accepts it
+(each violation printed, exit status 1 if any):
+
+  ddsp_export --model_path=/path/to/vst_run \
+      --inference_model=vst_stateless_predict_controls --tflite --notfjs
+  ddsp_export --check=/path/to/vst_run/export/tflite/model.tflite
+
 The export itself, and how it differs from the original's, is
 `ddsp.training.export`.
 """
+
+import sys
 
 from absl import flags
 from ddsp.training import command_flags
@@ -63,9 +72,22 @@ flags.DEFINE_boolean('reverb', True, 'Export the reverb impulse response.',
 flags.DEFINE_integer('reverb_sample_rate', 44100,
                      'Sample rate of the resampled reverb IR.',
                      flag_values=FLAGS)
+flags.DEFINE_string('check', None,
+                    'Only check this .tflite against the DDSP-VST plugin\'s '
+                    'contract: print each violation, exit 1 if any.',
+                    flag_values=FLAGS)
 
 
 def main(unused_argv):
+  if FLAGS.check:
+    sys.exit(1 if export.report_contract(FLAGS.check) else 0)
+  try:
+    run_export()
+  except export.VSTExportError as e:
+    sys.exit(f'ddsp_export: {e}')
+
+
+def run_export():
   export.export(FLAGS.model_path,
                 save_dir=FLAGS.save_dir,
                 name=FLAGS.name,

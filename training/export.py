@@ -22,7 +22,14 @@ original (fixes):
 * the reverb IR is really resampled to the requested rate;
 * without metadata no metadata file is packed into the TFLite model;
 * without the `tensorflowjs` package the TF.js step says how to install it
-  and is skipped.
+  and is skipped;
+* metadata.json is packed into the TFLite model without `tflite-support`
+  (`vst_contract.append_metadata`, the same ZIP layout);
+* a VST control model converts from its `call` signature, giving the input
+  names the DDSP-VST plugin looks up (`call_f0_scaled:0`, ...), and is
+  checked against the plugin's contract (`vst_contract.check_tflite`);
+* `--dataset_path` is read with the run's frame rate and centering; a run
+  or a dataset that cannot give a VST model is one clear error.
 """
 
 import datetime
@@ -37,12 +44,16 @@ from ddsp.training import inference
 from ddsp.training import models
 from ddsp.training import postprocessing
 from ddsp.training import train_util
+from ddsp.training import vst_contract
 import gin
 import librosa
 import numpy as np
 import soundfile as sf
 import tensorflow as tf
+from tensorflow.core.protobuf import saved_model_pb2
 
+
+VSTExportError = vst_contract.VSTExportError
 
 INFERENCE_MODELS = {
     'autoencoder': inference.AutoencoderInference,
@@ -118,10 +129,37 @@ def export_impulse_response(model_path: str,
   return paths
 
 
+def run_tfrecord_layout(model_path: str) -> Dict[str, Any]:
+  """TFRecordProvider arguments of the data a run was trained on.
+
+  The run's `TFRecordProvider.*` bindings; without them the model's frame
+  rate (`%frame_rate`) and centering (preprocessor padding 'center').
+
+  Returns:
+    {'example_secs', 'sample_rate', 'frame_rate', 'centered'} (bound ones).
+  """
+  inference.parse_operative_config(model_path)
+  bound = vst_contract.bound_parameter
+  padding = bound('OnlineF0PowerPreprocessor.padding')
+  fallback = {'frame_rate': bound('%frame_rate'),
+              'centered': None if padding is None else padding == 'center'}
+  layout = {}
+  for key in ('example_secs', 'sample_rate', 'frame_rate', 'centered'):
+    value = bound(f'TFRecordProvider.{key}', fallback.get(key))
+    if value is not None:
+      layout[key] = value
+  return layout
+
+
 def get_data_provider(dataset_path: Optional[str], model_path: str):
-  """TFRecordProvider of `dataset_path` or the run's training provider."""
+  """TFRecordProvider of `dataset_path` or the run's training provider.
+
+  `dataset_path` is read with the run's layout (`run_tfrecord_layout`:
+  e.g. 50 frames/s, centered for the VST configs), not the defaults.
+  """
   if dataset_path is not None:
-    return data.TFRecordProvider(os.path.expanduser(dataset_path))
+    return data.TFRecordProvider(os.path.expanduser(dataset_path),
+                                 **run_tfrecord_layout(model_path))
   inference.parse_operative_config(model_path)
   try:
     return gin.query_parameter(
@@ -137,15 +175,30 @@ def get_data_provider(dataset_path: Optional[str], model_path: str):
 def get_metadata_dict(data_provider, model_path: str) -> Dict[str, Any]:
   """Metadata of the plugin: ranges, sizes and rates."""
   inference.parse_operative_config(model_path)
+  if vst_contract.bound_parameter('%frame_size') is None:
+    raise vst_contract.VSTExportError(
+        f'The metadata describes a DDSP-VST model, but {model_path} was not '
+        'trained with a VST config (no frame_size / frame_rate / sample_rate '
+        'macros): export with --nometadata, or train a model for the plugin '
+        f'with models/vst/vst.gin: {vst_contract.RECIPE}.')
   decoder = gin.query_parameter('Autoencoder.decoder').selector
   decoder = decoder.split('.')[-1]
   splits = dict(gin.query_parameter(f'{decoder}.output_splits'))
   frame_size = gin.query_parameter('%frame_size')
   frame_rate = gin.query_parameter('%frame_rate')
   sample_rate = gin.query_parameter('%sample_rate')
-  ds = postprocessing.compute_dataset_statistics(
-      data_provider, power_frame_size=frame_size,
-      power_frame_rate=frame_rate)
+  try:
+    ds = postprocessing.compute_dataset_statistics(
+        data_provider, power_frame_size=frame_size,
+        power_frame_rate=frame_rate)
+  except tf.errors.InvalidArgumentError as e:
+    raise vst_contract.VSTExportError(
+        f'The dataset {getattr(data_provider, "_file_pattern", "")} does not '
+        f'hold the examples {model_path} was trained on '
+        f'({run_tfrecord_layout(model_path)}): give the TFRecords the run '
+        'was trained on (--dataset_path), prepared with ddsp_prepare_tfrecord '
+        f'--frame_rate={frame_rate} --center=True for the VST configs. '
+        f'TensorFlow said: {e.message.splitlines()[0]}') from e
   midi_to_hz = lambda m: float(ddsp.core.midi_to_hz(m))
   return {
       'mean_min_pitch_note': float(ds['mean_min_pitch_note']),
@@ -183,36 +236,51 @@ def saved_model_to_tfjs(save_dir: str) -> Optional[str]:
   return out
 
 
+def saved_model_signatures(save_dir: str) -> List[str]:
+  """Signature keys of the SavedModel in `save_dir`."""
+  proto = saved_model_pb2.SavedModel()
+  with tf.io.gfile.GFile(os.path.join(save_dir, 'saved_model.pb'), 'rb') as f:
+    proto.ParseFromString(f.read())
+  return sorted(proto.meta_graphs[0].signature_def.keys())
+
+
 def saved_model_to_tflite(save_dir: str,
                           name: str = '',
                           metadata_file: Optional[str] = None) -> str:
-  """Converts to <save_dir>/tflite/<name or model>.tflite."""
-  converter = tf.lite.TFLiteConverter.from_saved_model(save_dir)
+  """Converts to <save_dir>/tflite/<name or model>.tflite.
+
+  A SavedModel with a `call` signature (the VST modules) is converted from
+  that signature alone, so that TFLite names the inputs `call_<arg>:0`, the
+  names the DDSP-VST plugin looks up. With `metadata_file`, its JSON is
+  packed into the file (`vst_contract.append_metadata`). The file appears
+  whole or not at all.
+  """
+  keys = None
+  if vst_contract.SIGNATURE in saved_model_signatures(save_dir):
+    keys = [vst_contract.SIGNATURE]
+  converter = tf.lite.TFLiteConverter.from_saved_model(save_dir,
+                                                       signature_keys=keys)
   converter.target_spec.supported_ops = [
       tf.lite.OpsSet.TFLITE_BUILTINS, tf.lite.OpsSet.SELECT_TF_OPS]
   tflite_model = converter.convert()
+  if metadata_file:
+    tflite_model = _add_tflite_metadata(tflite_model, metadata_file)
   out_dir = os.path.join(save_dir, 'tflite')
   tf.io.gfile.makedirs(out_dir)
   path = os.path.join(out_dir, f'{name or "model"}.tflite')
-  with tf.io.gfile.GFile(path, 'wb') as f:
-    f.write(tflite_model)
-  if metadata_file:
-    _add_tflite_metadata(path, metadata_file)
+  vst_contract.write_atomically(path, tflite_model)
   return path
 
 
-def _add_tflite_metadata(tflite_path: str, metadata_file: str) -> None:
-  """Packs `metadata_file` into the model (needs tflite_support)."""
-  try:
-    from tflite_support import metadata  # pylint: disable=g-import-not-at-top
-  except ImportError:
-    print('Not packing metadata into the TFLite model: `tflite_support` is '
-          'not installed (pip install tflite-support). metadata.json is '
-          'still written next to it.')
-    return
-  populator = metadata.MetadataPopulator.with_model_file(tflite_path)
-  populator.load_associated_files([metadata_file])
-  populator.populate()
+def _add_tflite_metadata(tflite_model: bytes, metadata_file: str) -> bytes:
+  """The model bytes with `metadata_file` packed as `metadata.json`.
+
+  The original needed `tflite-support` for this; the same layout (a ZIP with
+  one stored entry after the flatbuffer) is written here without it.
+  """
+  with tf.io.gfile.GFile(metadata_file, 'r') as f:
+    meta = json.load(f)
+  return vst_contract.append_metadata(tflite_model, meta)
 
 
 # ------------------------------------------------------------------------------
@@ -283,19 +351,24 @@ def export(model_path: str,
   model_path = train_util.expand_path(model_path)
   is_saved_model = tf.io.gfile.exists(os.path.join(model_path,
                                                    'saved_model.pb'))
+  if inference_model.startswith('vst_') and not is_saved_model:
+    inference.parse_operative_config(model_path)
+    vst_contract.require_vst_config(model_path, inference_model)
   save_dir = resolve_save_dir(model_path, save_dir, name)
+
+  meta = None
+  if metadata and not is_saved_model:  # First: it fails on bad data.
+    meta = get_metadata_dict(get_data_provider(dataset_path, model_path),
+                             model_path)
   tf.io.gfile.makedirs(save_dir)
 
   if reverb and not is_saved_model:
     export_impulse_response(model_path, save_dir, reverb_sample_rate)
 
   metadata_path = None
-  if metadata and not is_saved_model:
+  if meta is not None:
     metadata_path = os.path.join(save_dir, 'metadata.json')
-    meta = get_metadata_dict(get_data_provider(dataset_path, model_path),
-                             model_path)
-    with tf.io.gfile.GFile(metadata_path, 'w') as f:
-      f.write(json.dumps(meta))
+    vst_contract.write_atomically(metadata_path, json.dumps(meta).encode())
 
   if not is_saved_model:
     ckpt_to_saved_model(model_path, save_dir, inference_model, gin_params,
@@ -305,5 +378,19 @@ def export(model_path: str,
   if tfjs:
     saved_model_to_tfjs(save_dir)
   if tflite:
-    saved_model_to_tflite(save_dir, name, metadata_path)
+    path = saved_model_to_tflite(save_dir, name, metadata_path)
+    if inference_model == vst_contract.CONTROL_MODEL:
+      report_contract(path)
   return save_dir
+
+
+def report_contract(tflite_path: str) -> List[str]:
+  """Prints whether the DDSP-VST plugin accepts a .tflite; the violations."""
+  problems = vst_contract.check_tflite(tflite_path)
+  if problems:
+    print(f'{tflite_path} breaks the DDSP-VST contract:')
+    for problem in problems:
+      print(f'  - {problem}')
+  else:
+    print(f'{tflite_path} meets the DDSP-VST contract.')
+  return problems

@@ -27,6 +27,7 @@ import ddsp
 from ddsp.training import models
 from ddsp.training import preprocessing
 from ddsp.training import train_util
+from ddsp.training import vst_contract
 import gin
 import tensorflow as tf
 import tf_keras as tfk
@@ -264,6 +265,7 @@ class VSTBaseModule(models.Autoencoder):
     """Reads sizes from the operative config (VST configs define macros)."""
     with gin.unlock_config():
       parse_operative_config(ckpt)
+      vst_contract.require_vst_config(ckpt, type(self).__name__)
       self.frame_size = gin.query_parameter('%frame_size')
       self.frame_rate = gin.query_parameter('%frame_rate')
       self.sample_rate = gin.query_parameter('%sample_rate')
@@ -287,8 +289,10 @@ class VSTBaseModule(models.Autoencoder):
 
   @property
   def _signatures(self):
-    return {'serving_default':
-                self.call.get_concrete_function(*self.input_specs())}
+    """`call` (TFLite input names `call_<arg>:0`, as the DDSP-VST plugin
+    looks them up) and the same function as `serving_default` (TF.js)."""
+    fn = self.call.get_concrete_function(*self.input_specs())
+    return {'call': fn, 'serving_default': fn}
 
   def build_network(self):
     """Traces the call once (subclasses)."""
