@@ -83,7 +83,7 @@ def run_rate(rate, args, work_dir):
       rate, example_secs=args.example_secs, steps=args.steps,
       batch_size=args.batch_size, learning_rate=args.learning_rate,
       steps_per_summary=args.steps_per_summary, seed=args.seed,
-      extra_gin=_extra_gin(rate, args.harmonics))
+      extra_gin=_extra_gin(rate, args.harmonics) + tuple(args.gin_param))
   t0 = time.time()
   pattern = rate_check.prepare(args.audio, os.path.join(work_dir, 'data'),
                                spec)
@@ -114,6 +114,9 @@ def main(argv):
   parser.add_argument('--harmonics', type=int, default=0,
                       help='Harmonics of every model (0: the configs).')
   parser.add_argument('--work_dir', default='')
+  parser.add_argument('--gin_param', action='append', default=[],
+                      help='Extra gin bindings for every rate, e.g. a '
+                           'variant to compare.')
   args = parser.parse_args(argv)
   work_dir = args.work_dir or tempfile.mkdtemp(prefix='high_rate_')
   print(_drift_note())
