@@ -34,12 +34,12 @@ os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
 # pylint: disable=g-import-not-at-top,wrong-import-position
 import ddsp  # noqa: F401  (sets up Keras 2 before tensorflow_probability)
 import gin
-import tensorflow as tf
 from ddsp.training import data
 from ddsp.training import gin_setup
 from ddsp.training import health
 from ddsp.training import models
 from ddsp.training import run_modes
+from ddsp.training import summaries
 from ddsp.training import train_util
 
 
@@ -52,21 +52,6 @@ class _CollapseCounter(logging.Handler):
 
   def emit(self, record):
     self.count += 'HARMONIC COLLAPSE' in record.getMessage()
-
-
-def _scalars(event_dir, tag):
-  """{step: value} of a scalar tag in a run's event files."""
-  found = {}
-  for root, _, files in os.walk(event_dir):
-    for name in files:
-      if 'tfevents' not in name:
-        continue
-      path = os.path.join(root, name)
-      for event in tf.compat.v1.train.summary_iterator(path):
-        for value in event.summary.value:
-          if value.tag == tag:
-            found[event.step] = float(tf.make_ndarray(value.tensor))
-  return found
 
 
 def _parse(args, save_dir):
@@ -106,8 +91,8 @@ def train_one(seed, args, save_dir):
   finally:
     logging.getLogger('absl').removeHandler(counter)
   summary_dir = os.path.join(save_dir, 'summaries', 'train')
-  return (_scalars(summary_dir, health.AMPLITUDE),
-          _scalars(summary_dir, health.HNR_DB), counter.count > 0)
+  return (summaries.read_scalars(summary_dir, health.AMPLITUDE),
+          summaries.read_scalars(summary_dir, health.HNR_DB), counter.count > 0)
 
 
 def main(argv):

@@ -43,11 +43,11 @@ from ddsp.training import data
 from ddsp.training import gin_setup
 from ddsp.training import models
 from ddsp.training import run_modes
+from ddsp.training import summaries
 from ddsp.training import train_util
 from ddsp.training.data_preparation import prepare_tfrecord_lib
 import gin
 import numpy as np
-import tensorflow as tf
 
 FRAME_RATE = 250
 CONFIGS = {16000: 'models/solo_instrument.gin',
@@ -204,17 +204,8 @@ def summary_series(save_dir: str,
                    tag: str = 'losses/total_loss') -> Dict[int, float]:
   """{step: value} of a train summary, e.g. the mean total loss of every
   summary period or 'health/harmonic_amplitude'."""
-  series = {}
-  summary_dir = os.path.join(save_dir, 'summaries', 'train')
-  for name in sorted(os.listdir(summary_dir)):
-    if 'tfevents' not in name:
-      continue
-    path = os.path.join(summary_dir, name)
-    for event in tf.compat.v1.train.summary_iterator(path):
-      for value in event.summary.value:
-        if value.tag == tag:
-          series[event.step] = float(tf.make_ndarray(value.tensor))
-  return series
+  return summaries.read_scalars(
+      os.path.join(save_dir, 'summaries', 'train'), tag)
 
 
 def _examples(spec: RunSpec, file_pattern: str, n_examples: int):

@@ -20,6 +20,7 @@ given tag.
 """
 
 import io
+import os
 
 from ddsp import core
 from ddsp import spectral_ops
@@ -57,6 +58,25 @@ def write_scalar(name, data, step):
   value = tf.cast(tf.convert_to_tensor(data), tf.float32)
   return tf.summary.write(name, value, step=step,
                           metadata=_metadata('scalars'))
+
+
+def read_scalars(event_dir, tag):
+  """{step: value} of scalar `tag` in the event files below `event_dir`.
+
+  Reads what `write_scalar` (or `tf.summary.scalar`) wrote; a later event of
+  the same step replaces an earlier one.
+  """
+  found = {}
+  for root, _, files in os.walk(event_dir):
+    for name in sorted(files):
+      if 'tfevents' not in name:
+        continue
+      for event in tf.compat.v1.train.summary_iterator(
+          os.path.join(root, name)):
+        for value in event.summary.value:
+          if value.tag == tag:
+            found[event.step] = float(tf.make_ndarray(value.tensor))
+  return found
 
 
 def write_text(name, data, step):
