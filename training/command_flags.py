@@ -26,7 +26,8 @@ one command line sets both. This is the only module besides the scripts
 that imports absl flags; the libraries the scripts call take arguments.
 """
 
-from typing import Callable, List
+import sys
+from typing import Callable, List, NoReturn
 
 from absl import app
 from absl import flags
@@ -79,3 +80,9 @@ def run(main: Callable[[List[str]], None],
         command_flags: flags.FlagValues) -> None:
   """Runs `main` as absl's `app.run` does, with the script's flags."""
   app.run(main, flags_parser=parser(command_flags))
+
+
+def fail(program: str, error: Exception) -> NoReturn:
+  """Ends a command on a user error: `<program>: error: <error>`, exit 1."""
+  print(f'{program}: error: {error}', file=sys.stderr)
+  sys.exit(1)

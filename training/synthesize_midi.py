@@ -26,7 +26,6 @@ and loudness land in the range of the model's dataset statistics. How:
 `ddsp.training.midi_performance`, `midi_file`, `midi_synthesis`.
 """
 
-import sys
 
 from absl import app
 from absl import flags
@@ -102,8 +101,7 @@ def main(argv):
         track=FLAGS.track, channel=FLAGS.channel, bend_range=FLAGS.bend_range,
         block_seconds=FLAGS.block_seconds)
   except (ValueError, FileNotFoundError, ImportError) as e:
-    print(f'ddsp_synthesize_midi: error: {e}', file=sys.stderr)
-    sys.exit(1)
+    command_flags.fail('ddsp_synthesize_midi', e)
 
 
 def console_entry_point():

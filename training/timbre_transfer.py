@@ -23,7 +23,6 @@ with the input. How the audio is streamed, adjusted and synthesised:
 `ddsp.training.transfer`.
 """
 
-import sys
 
 from absl import app
 from absl import flags
@@ -86,8 +85,7 @@ def main(argv):
                            viterbi=FLAGS.viterbi,
                            block_seconds=FLAGS.block_seconds)
   except (ValueError, FileNotFoundError) as e:
-    print(f'ddsp_timbre_transfer: error: {e}', file=sys.stderr)
-    sys.exit(1)
+    command_flags.fail('ddsp_timbre_transfer', e)
 
 
 def console_entry_point():
