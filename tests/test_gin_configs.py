@@ -46,6 +46,7 @@ ALL_CONFIGS = [
     'models/solo_instrument.gin',
     'models/solo_instrument_44k.gin',
     'models/solo_instrument_48k.gin',
+    'models/solo_instrument_fast.gin',
     'models/vst/vst.gin',
     'models/vst/vst_32k.gin',
     'models/vst/vst_48k.gin',

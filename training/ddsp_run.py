@@ -77,6 +77,9 @@ flags.DEFINE_boolean('jit_compile', False,
                      'XLA-compile the training step (not in the original; '
                      'faster on CPU, same losses within float32 tolerance).',
                      flag_values=FLAGS)
+flags.DEFINE_float('train_minutes', None, 'Wall-clock training budget in '
+                   'minutes; then a checkpoint is saved and training stops.',
+                   lower_bound=0.0, flag_values=FLAGS)
 flags.DEFINE_integer('seed', None, 'Seed of the RNGs (picked and logged if '
                      'unset); recorded in the operative config.',
                      flag_values=FLAGS)
@@ -129,7 +132,8 @@ def main(unused_argv):
                     early_stop_loss_value=FLAGS.early_stop_loss_value,
                     report_loss_to_hypertune=FLAGS.hypertune,
                     jit_compile=FLAGS.jit_compile,
-                    seed=FLAGS.seed)
+                    seed=FLAGS.seed,
+                    train_minutes=FLAGS.train_minutes)
   else:
     run_modes.evaluate_or_sample(FLAGS.mode, save_dir, restore_dir,
                                  run_once=FLAGS.run_once,

@@ -27,6 +27,7 @@ from absl import logging
 from ddsp.training import eval_util
 from ddsp.training import health
 from ddsp.training import models
+from ddsp.training import time_budget
 from ddsp.training import train_util
 from ddsp.training import trainers
 import gin
@@ -71,7 +72,8 @@ def train(save_dir: str,
           early_stop_loss_value: Optional[float] = None,
           report_loss_to_hypertune: bool = False,
           jit_compile: bool = False,
-          seed: Optional[int] = None) -> None:
+          seed: Optional[int] = None,
+          train_minutes: Optional[float] = None) -> None:
   """Trains the gin-configured model under a distribution strategy.
 
   The seed (given, recorded in a resumed run's operative config, or picked)
@@ -80,7 +82,12 @@ def train(save_dir: str,
   with `CollapseDetector.restart=True`), the run's files move to
   `<save_dir>/collapsed-<seed>/` and training starts again from a fresh
   initialisation with a new seed.
+
+  `train_minutes` is a wall-clock budget for this call (`time_budget`): it
+  starts here, a restart after a collapse spends what is left of it, and
+  when it ends the loop saves a checkpoint and returns.
   """
+  budget = time_budget.from_minutes(train_minutes)
   strategy = train_util.get_strategy(tpu=tpu, cluster_config=cluster_config)
   seed = train_util.resolve_seed(seed)
   while True:
@@ -91,7 +98,8 @@ def train(save_dir: str,
                        save_dir=save_dir,
                        restore_dir=restore_dir,
                        early_stop_loss_value=early_stop_loss_value,
-                       report_loss_to_hypertune=report_loss_to_hypertune)
+                       report_loss_to_hypertune=report_loss_to_hypertune,
+                       time_budget=budget)
       return
     except health.CollapseRestart as restart:
       moved_to = health.move_run_aside(save_dir, seed)

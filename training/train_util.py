@@ -306,9 +306,11 @@ class ProgressLogger(object):
   steps); the line shows them when there are any.
   """
 
-  def __init__(self, start_step, num_steps, interval_secs=10.0):
+  def __init__(self, start_step, num_steps, interval_secs=10.0,
+               time_budget=None):
     self.num_steps = num_steps
     self.interval_secs = interval_secs
+    self.time_budget = time_budget
     self.health = {}
     self._start_step = start_step
     self._start_time = time.time()
@@ -320,14 +322,24 @@ class ProgressLogger(object):
     return (step - self._start_step) / elapsed
 
   def line(self, step):
-    """'Progress: step 12/100 (12.0%) | 0.53 steps/sec | ETA 0:02:46'."""
+    """'Progress: step 12/100 (12.0%) | 0.53 steps/sec | ETA 0:02:46'.
+
+    With a time budget the ETA is the sooner of the two ends, and the line
+    ends in '| time left 0:04:10'.
+    """
     rate = self.rate(step)
     remaining = max(self.num_steps - step, 0)
-    eta = (datetime.timedelta(seconds=int(remaining / rate)) if rate > 0
-           else 'unknown')
+    eta_secs = remaining / rate if rate > 0 else None
+    if self.time_budget is not None:
+      left = self.time_budget.remaining_secs()
+      eta_secs = left if eta_secs is None else min(eta_secs, left)
+    eta = ('unknown' if eta_secs is None
+           else datetime.timedelta(seconds=int(eta_secs)))
     percent = 100.0 * step / max(self.num_steps, 1)
     line = (f'Progress: step {step}/{self.num_steps} ({percent:.1f}%) | '
             f'{rate:.3f} steps/sec | ETA {eta}')
+    if self.time_budget is not None:
+      line += ' | ' + self.time_budget.describe()
     if self.health:
       line += ' | ' + health.describe(self.health)
     return line
@@ -378,7 +390,7 @@ def _health_check(avg_health, step, progress, detector, save_dir):
   return fired and detector.should_restart(step, save_dir)
 
 
-@gin.configurable
+@gin.configurable(denylist=['time_budget'])
 def train(data_provider,
           trainer,
           batch_size=32,
@@ -388,7 +400,8 @@ def train(data_provider,
           save_dir='/tmp/ddsp',
           restore_dir='/tmp/ddsp',
           early_stop_loss_value=None,
-          report_loss_to_hypertune=False):
+          report_loss_to_hypertune=False,
+          time_budget=None):
   """Main training loop.
 
   The logged / saved step is the optimizer step *after* each update (the
@@ -412,6 +425,10 @@ def train(data_provider,
     restore_dir: Folder (or prefix) to resume from; missing is fine.
     early_stop_loss_value: Stop once total_loss <= this value.
     report_loss_to_hypertune: Report total_loss to cloud hypertune.
+    time_budget: A `time_budget.TimeBudget`, or None. When it ends, the
+      step in flight finishes, a checkpoint is saved and training stops
+      (whichever comes first of it and `num_steps`); the progress line
+      shows the time left. Not a gin parameter: `ddsp_run --train_minutes`.
 
   Raises:
     health.CollapseRestart: The detector fired early enough and
@@ -447,7 +464,7 @@ def train(data_provider,
     summary_writer = tf.summary.create_noop_writer()
 
   start_step = int(trainer.step.numpy())
-  progress = ProgressLogger(start_step, num_steps)
+  progress = ProgressLogger(start_step, num_steps, time_budget=time_budget)
   avg_losses = {}
   avg_health = {}
   tick = time.time()
@@ -498,6 +515,12 @@ def train(data_provider,
       if step % steps_per_save == 0 and save_dir:
         trainer.save(save_dir)
         summary_writer.flush()
+
+      if time_budget is not None and time_budget.expired():
+        logging.info('Time budget of %g minutes used up at step %d; saving '
+                     'a checkpoint and stopping (re-run the command to '
+                     'train on).', time_budget.minutes, step)
+        break
 
   if save_dir:
     trainer.save(save_dir)

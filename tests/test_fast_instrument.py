@@ -1,0 +1,197 @@
+# Copyright 2026 The ddsp-modern Authors.
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""models/solo_instrument_fast.gin: a solo instrument trained in minutes.
+
+* It reads its data at 50 frames/s in whole hops of the audio, and starts
+  its harmonic part quieter than its noise.
+* A tiny version of it (narrow layers, 1 s examples) trains a few steps
+  with `ddsp_run`, restores for inference with the same quiet scaling,
+  transfers a voice with the streaming engine of `ddsp_timbre_transfer`,
+  and exports with `ddsp_export`.
+"""
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import soundfile as sf
+import tensorflow as tf
+
+from ddsp.features import tfrecord_layout
+from ddsp.training import gin_setup
+from ddsp.training import inference
+from ddsp.training import models
+from ddsp.training import train_util
+from ddsp.training import transfer
+import gin
+import training_toys
+
+CONFIG = 'models/solo_instrument_fast.gin'
+REPO = training_toys.REPO
+VOICE = os.path.join(REPO, 'examples', 'audio', 'voice.flac')
+SAMPLE_RATE = 16000
+FRAME_RATE = 50
+EXAMPLE_SECS = 1
+STEPS = 3
+TINY_PARAMS = (
+    f'F0LoudnessPreprocessor.time_steps = {EXAMPLE_SECS * FRAME_RATE}',
+    f'Harmonic.n_samples = {EXAMPLE_SECS * SAMPLE_RATE}',
+    f'FilteredNoise.n_samples = {EXAMPLE_SECS * SAMPLE_RATE}',
+    'RnnFcDecoder.rnn_channels = 16',
+    'RnnFcDecoder.ch = 8',
+    'Reverb.reverb_length = 4000',
+    'batch_size = 2',
+    f'train.num_steps = {STEPS}',
+    f'TFRecordProvider.example_secs = {EXAMPLE_SECS}',
+)
+
+
+@pytest.fixture
+def parsed_config(tmp_path):
+  """The fast config parsed as `ddsp_run` parses it (then cleared)."""
+  gin_setup.parse_gin(str(tmp_path), gin_files=[
+      CONFIG, 'datasets/tfrecord.gin'], gin_params=[
+          "TFRecordProvider.file_pattern='unused*'"])
+  yield
+  with gin.unlock_config():
+    gin.clear_config()
+
+
+@pytest.mark.parametrize('name, value', [
+    ('TFRecordProvider.frame_rate', FRAME_RATE),
+    ('F0LoudnessPreprocessor.frame_rate', FRAME_RATE),
+    ('Harmonic.sample_rate', SAMPLE_RATE),
+])
+def test_config_works_at_50_frames_per_second(parsed_config, name, value):
+  del parsed_config
+  assert gin.query_parameter(name) == value
+
+
+def test_model_frames_are_whole_hops_of_the_audio(parsed_config):
+  del parsed_config
+  rates = inference.model_rates()
+  assert rates.hop_size == SAMPLE_RATE // FRAME_RATE
+  assert rates.frame_rate == FRAME_RATE
+
+
+def _start_amplitudes(model):
+  """(harmonic, noise) amplitude of a zero decoder output, per the config."""
+  group = model.processor_group
+  zero = tf.zeros([])
+  return (float(group.harmonic.scale_fn(zero)),
+          float(group.filtered_noise.scale_fn(zero)))
+
+
+def test_harmonic_part_starts_quieter_than_the_noise(parsed_config):
+  del parsed_config
+  harmonic, noise = _start_amplitudes(models.get_model())
+  # exp_sigmoid(0) = max_value * 0.5^ln(10): 0.5 * 0.2 and 2 * 0.2.
+  assert harmonic == pytest.approx(0.5 * 0.5**np.log(10.0), rel=1e-4)
+  assert noise == pytest.approx(2.0 * 0.5**np.log(10.0), rel=1e-4)
+
+
+# ------------------------------------------------------------------------------
+# A tiny version, trained, restored, used and exported.
+# ------------------------------------------------------------------------------
+def _float_feature(values):
+  return tf.train.Feature(float_list=tf.train.FloatList(
+      value=np.asarray(values, np.float32).ravel()))
+
+
+def _write_tones(path, n_examples=4, seed=0):
+  """Harmonic tones at 50 frames/s (the prepare tool's layout)."""
+  layout = tfrecord_layout.TFRecordLayout(
+      sample_rate=SAMPLE_RATE, frame_rate=FRAME_RATE,
+      example_secs=EXAMPLE_SECS)
+  lengths = layout.lengths()
+  rng = np.random.RandomState(seed)
+  t = np.arange(layout.audio_length) / 16000.0
+  with tf.io.TFRecordWriter(path) as writer:
+    for _ in range(n_examples):
+      f0 = rng.uniform(200.0, 500.0)
+      audio = sum(0.2 / k * np.sin(2 * np.pi * k * f0 * t) for k in (1, 2, 3))
+      frames = lengths['f0_hz']
+      example = tf.train.Example(features=tf.train.Features(feature={
+          'audio': _float_feature(audio),
+          'audio_16k': _float_feature(audio),
+          'f0_hz': _float_feature(np.full(frames, f0)),
+          'f0_confidence': _float_feature(np.full(frames, 0.95)),
+          'loudness_db': _float_feature(np.full(frames, -20.0)),
+      }))
+      writer.write(example.SerializeToString())
+
+
+def _run(module, *args):
+  """Runs a console script's module; fails showing its error output."""
+  env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL='3', TF_USE_LEGACY_KERAS='1')
+  proc = subprocess.run([sys.executable, '-m', module, *args], env=env,
+                        capture_output=True, text=True, timeout=900,
+                        cwd=REPO, check=False)
+  assert proc.returncode == 0, f'{module} failed:\n{proc.stderr[-4000:]}'
+  return proc
+
+
+@pytest.fixture(scope='module')
+def tiny_run(tmp_path_factory):
+  """Run folder of the tiny fast config trained STEPS steps with ddsp_run."""
+  folder = tmp_path_factory.mktemp('fast')
+  record = str(folder / 'tones.tfrecord')
+  _write_tones(record)
+  run = str(folder / 'run')
+  _run('ddsp.training.ddsp_run', '--mode=train', f'--save_dir={run}',
+       f'--gin_file={CONFIG}', '--gin_file=datasets/tfrecord.gin',
+       f"--gin_param=TFRecordProvider.file_pattern='{record}'",
+       *[f'--gin_param={p}' for p in TINY_PARAMS])
+  return run
+
+
+@pytest.mark.slow
+def test_tiny_fast_config_trains_with_ddsp_run(tiny_run):
+  ckpt = train_util.get_latest_checkpoint(tiny_run)
+  assert ckpt.endswith(f'ckpt-{STEPS}')
+
+
+@pytest.mark.slow
+def test_restored_model_keeps_the_quiet_harmonic_start(tiny_run):
+  model = inference.AutoencoderInference(
+      train_util.get_latest_checkpoint(tiny_run), verbose=False)
+  try:
+    harmonic, noise = _start_amplitudes(model)
+  finally:
+    with gin.unlock_config():
+      gin.clear_config()
+  assert harmonic < noise / 3.0
+
+
+@pytest.mark.slow
+def test_voice_transfers_through_the_tiny_model(tiny_run, tmp_path):
+  out = str(tmp_path / 'voice.wav')
+  transfer.transfer_file(tiny_run, VOICE, out, pitch_shift=1.0,
+                         auto_adjust_on=False, crepe_model='tiny',
+                         verbose=False, noise_seed=0)
+  audio, rate = sf.read(out, dtype='float32')
+  assert rate == SAMPLE_RATE
+  assert abs(len(audio) / rate - sf.info(VOICE).duration) < 0.05
+  assert np.all(np.isfinite(audio)) and np.abs(audio).max() > 0.0
+
+
+@pytest.mark.slow
+def test_tiny_fast_model_exports_a_saved_model(tiny_run):
+  _run('ddsp.training.ddsp_export', f'--model_path={tiny_run}',
+       '--inference_model=autoencoder', '--notflite', '--notfjs',
+       '--nometadata')
+  export_dir = os.path.join(tiny_run, 'export')
+  assert tf.saved_model.contains_saved_model(export_dir)
