@@ -14,7 +14,8 @@ from ddsp.training import train_util
 import training_toys
 
 
-def test_minimal_resume_carries_step_weights_and_adam_state(tmp_path):
+def test_minimal_resume_carries_step_weights_and_adam_state(tmp_path,
+                                                            clean_gin):
   save_dir = str(tmp_path)
   first = training_toys.toy_trainer()
   train_util.train(training_toys.ToyProvider(), first, batch_size=4,
