@@ -42,19 +42,6 @@ def clean_gin():
     gin.clear_config()
 
 
-@pytest.fixture(scope='module', autouse=True)
-def no_gin_between_modules():
-  """Each test file starts from an empty gin config.
-
-  Inference models and in-process runs parse a model's operative config into
-  gin's global config (as the original does); a test file that runs one must
-  not hand its bindings to the next file run by the same worker.
-  """
-  yield
-  with gin.unlock_config():
-    gin.clear_config()
-
-
 def _needed_items(item):
   names = []
   for mark in item.iter_markers('needs_shared'):
