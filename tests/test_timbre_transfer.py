@@ -8,6 +8,7 @@ import golden
 import numpy as np
 import pytest
 import soundfile as sf
+import tensorflow as tf
 
 from ddsp.features import audio as audio_lib
 from ddsp.features import f0_loudness
@@ -143,6 +144,26 @@ def test_find_model_dir_in_zip(tmp_path):
   assert files.model_dir.endswith('solo')
   assert files.ckpt.endswith('ckpt-20')
   assert files.statistics_file.endswith('dataset_statistics.pkl')
+
+
+@pytest.mark.parametrize('name,expected', [('ckpt-100', 'ckpt-100'),
+                                           ('ckpt-200', 'ckpt-200'),
+                                           ('', 'ckpt-200')])
+def test_find_model_dir_checkpoint_prefix_picks_that_checkpoint(
+    tmp_path, name, expected):
+  # A folder with two saved checkpoints: a prefix names one of them, the
+  # folder itself stands for the newest.
+  step = tf.Variable(0)
+  manager = tf.train.CheckpointManager(tf.train.Checkpoint(step=step),
+                                       str(tmp_path), max_to_keep=5,
+                                       checkpoint_name='ckpt')
+  for n in (100, 200):
+    step.assign(n)
+    manager.save(checkpoint_number=n)
+  (tmp_path / 'operative_config-0.gin').write_text('')
+  files = model_folder.find_model_dir(str(tmp_path / name) if name
+                                      else str(tmp_path))
+  assert files.ckpt == str(tmp_path / expected)
 
 
 def test_find_model_dir_missing(tmp_path):

@@ -93,8 +93,17 @@ def find_model_dir(checkpoint_dir_or_zip: str,
   stats = os.path.join(model_dir, STATISTICS_FILE)
   return ModelFiles(model_dir=model_dir,
                     gin_file=train_util.get_latest_operative_config(model_dir),
-                    ckpt=train_util.get_latest_checkpoint(model_dir),
+                    ckpt=(_checkpoint_prefix(checkpoint_dir_or_zip) or
+                          train_util.get_latest_checkpoint(model_dir)),
                     statistics_file=stats if os.path.exists(stats) else '')
+
+
+def _checkpoint_prefix(path: str) -> Optional[str]:
+  """`path` when it names one checkpoint (`<folder>/ckpt-N`), else None."""
+  path = os.path.expanduser(path)
+  if not os.path.isdir(path) and os.path.exists(path + '.index'):
+    return path
+  return None
 
 
 def load_statistics(model_files: ModelFiles) -> Optional[Dict[str, Any]]:
