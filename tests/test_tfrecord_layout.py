@@ -159,3 +159,65 @@ def test_pipeline_at_48k_with_fractional_example_length(tmp_path, wav_44k):
   assert len(examples) == summary['examples'] == 4  # Starts 0, .1, .2, .3 s.
   lengths = {k: int(v.shape[0]) for k, v in examples[0].items()}
   assert lengths == _documented_lengths(48000, 3.3, 250, True)
+
+
+# ---------------------------------------------------------------------------
+# Reading a layout back, and data prepared for another layout.
+# ---------------------------------------------------------------------------
+@pytest.mark.parametrize('sample_rate,example_secs,frame_rate,centered',
+                         [g for g in GRID if _valid(g[0], g[2])])
+def test_an_examples_lengths_give_back_its_layout(
+    sample_rate, example_secs, frame_rate, centered):
+  layout = tfrecord_layout.TFRecordLayout(sample_rate, frame_rate,
+                                          example_secs, centered)
+  assert layout in tfrecord_layout.layouts_matching(layout.lengths())
+
+
+def test_serialized_example_lengths(wav_44k):
+  record = _write_examples(wav_44k, 16000, 2.01, 50, True)[0]
+  assert tfrecord_layout.example_lengths(record) == _documented_lengths(
+      16000, 2.01, 50, True)
+
+
+@pytest.mark.parametrize('written,read,fix', [
+    # (sample_rate, example_secs, frame_rate, centered) written / read,
+    # and the gin parameters the error proposes.
+    ((16000, 2, 50, False), (16000, 2, 250, False), ['frame_rate=50']),
+    ((16000, 2, 50, True), (16000, 2, 50, False), ['centered=True']),
+    ((48000, 1, 100, False), (48000, 2, 100, False), ['example_secs=1']),
+    ((44100, 1, 50, False), (16000, 1, 250, False),
+     ['sample_rate=44100', 'frame_rate=50']),
+])
+def test_data_of_another_layout_is_a_clear_error(tmp_path, wav_44k, written,
+                                                 read, fix):
+  path = str(tmp_path / 'train.tfrecord')
+  with tf.io.TFRecordWriter(path) as writer:
+    for record in _write_examples(wav_44k, *written):
+      writer.write(record)
+  sample_rate, example_secs, frame_rate, centered = read
+  provider = data.TFRecordProvider(path + '*', example_secs=example_secs,
+                                   sample_rate=sample_rate,
+                                   frame_rate=frame_rate, centered=centered)
+  with pytest.raises(data.LayoutMismatchError) as error:
+    provider.get_dataset()
+  message = str(error.value)
+  assert path in message
+  assert 'the reader expects' in message
+  for param in fix:
+    assert f'--gin_param=TFRecordProvider.{param}' in message
+  assert (f'ddsp_prepare_tfrecord --sample_rate={sample_rate} '
+          f'--frame_rate={frame_rate} --example_secs={example_secs:g} '
+          f'--center={centered}') in message
+  # Callers catching the parse error type still catch it.
+  assert isinstance(error.value, tf.errors.InvalidArgumentError)
+
+
+def test_data_of_the_right_layout_passes_the_check(tmp_path, wav_44k):
+  path = str(tmp_path / 'train.tfrecord')
+  with tf.io.TFRecordWriter(path) as writer:
+    for record in _write_examples(wav_44k, 48000, 1, 100, True):
+      writer.write(record)
+  provider = data.TFRecordProvider(path, example_secs=1, sample_rate=48000,
+                                   frame_rate=100, centered=True)
+  provider.check_layout()
+  assert len(list(provider.get_dataset(shuffle=False))) == 3

@@ -58,6 +58,20 @@ class NoMatchingFilesError(FileNotFoundError, tf.errors.InvalidArgumentError):
     return self.message
 
 
+class LayoutMismatchError(ValueError, tf.errors.InvalidArgumentError):
+  """TFRecords whose feature lengths differ from what a provider parses.
+
+  Also a tf.errors.InvalidArgumentError, the error parsing them would raise.
+  """
+
+  def __init__(self, message):
+    tf.errors.InvalidArgumentError.__init__(self, None, None, message)
+    ValueError.__init__(self, message)
+
+  def __str__(self):
+    return self.message
+
+
 def _list_files(file_pattern, shuffle):
   """Dataset of files matching the pattern; clear error when none match."""
   try:
@@ -273,12 +287,34 @@ class TFRecordProvider(DataProvider):
       return tf.io.parse_single_example(record, self.features_dict)
 
     filenames = _list_files(self._file_pattern, shuffle)
+    self.check_layout()
     dataset = filenames.interleave(
         map_func=tf.data.TFRecordDataset,
         cycle_length=40,
         num_parallel_calls=_AUTOTUNE)
     dataset = dataset.map(parse_tfexample, num_parallel_calls=_AUTOTUNE)
     return dataset
+
+  def check_layout(self):
+    """Reads the first example of the first file and checks its lengths.
+
+    Runs once on the host when the dataset is built, so that data prepared
+    for another frame rate, padding or example length is reported with what
+    to change, instead of as a parse error inside the input pipeline.
+
+    Raises:
+      LayoutMismatchError: the example's feature lengths differ from
+        `features_dict`.
+    """
+    paths = sorted(tf.io.gfile.glob(self._file_pattern))
+    for path in paths[:1]:
+      for record in tf.data.TFRecordDataset(path).take(1):
+        lengths = tfrecord_layout.example_lengths(record.numpy())
+        message = tfrecord_layout.mismatch_message(
+            self._layout, lengths, path,
+            wanted=tfrecord_layout.parsed_lengths(self.features_dict))
+        if message:
+          raise LayoutMismatchError(message)
 
   @property
   def features_dict(self):
