@@ -12,6 +12,8 @@ import golden
 import nbformat
 import pytest
 
+from ddsp.training import train_util
+
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 COLAB = os.path.join(REPO, 'colab')
 CKPT = golden.path(golden.SOLO_CKPT)
@@ -100,7 +102,14 @@ def test_timbre_transfer_notebook(tmp_path, adjust):
   assert 'Synthesis took' in text
 
 
-def test_train_autoencoder_notebook(tmp_path):
+@pytest.mark.parametrize('model,run_for', [
+    # Two steps of the original's model; the fast model under a time budget
+    # that ends after its first step (the step count is far out of reach).
+    ('solo_instrument', {'DDSP_NUM_STEPS': '2'}),
+    ('solo_instrument_fast', {'DDSP_NUM_STEPS': '100000',
+                              'DDSP_TRAIN_MINUTES': '0.01'}),
+])
+def test_train_autoencoder_notebook(tmp_path, model, run_for):
   audio_dir = tmp_path / 'audio'
   audio_dir.mkdir()
   import soundfile as sf  # pylint: disable=g-import-not-at-top
@@ -109,10 +118,14 @@ def test_train_autoencoder_notebook(tmp_path):
   sf.write(str(audio_dir / 'a.wav'), audio[:6 * sr], sr)
   _run(DEMOS[1], {
       'DDSP_AUDIO_PATTERN': str(audio_dir / '*.wav'),
-      'DDSP_WORK_DIR': str(tmp_path / 'work'), 'DDSP_NUM_STEPS': '2',
+      'DDSP_WORK_DIR': str(tmp_path / 'work'), 'DDSP_MODEL': model,
       'DDSP_BATCH_SIZE': '2', 'DDSP_STEPS_PER_SAVE': '2',
       'DDSP_CREPE_MODEL': 'tiny', 'MPLBACKEND': 'Agg',
-      'DDSP_EXTRA_GIN': 'RnnFcDecoder.rnn_channels=32;RnnFcDecoder.ch=32'},
-       str(tmp_path))
+      'DDSP_EXTRA_GIN': 'RnnFcDecoder.rnn_channels=32;RnnFcDecoder.ch=32',
+      **run_for}, str(tmp_path))
   assert (tmp_path / 'work' / 'model.zip').exists()
   assert (tmp_path / 'work' / 'model' / 'dataset_statistics.pkl').exists()
+  operative = open(train_util.get_latest_operative_config(
+      str(tmp_path / 'work' / 'model'))).read()
+  frame_rate = {'solo_instrument': 250, 'solo_instrument_fast': 50}[model]
+  assert f'TFRecordProvider.frame_rate = {frame_rate}' in operative
