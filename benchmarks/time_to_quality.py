@@ -32,7 +32,8 @@ the model's frame rate, no adjustment, the streaming engine of
 
   # Train on violin_a, hold out violin_b (bundled recordings):
   ddsp_prepare_tfrecord --input_audio_filepatterns=examples/audio/violin_a.flac \
-    --output_tfrecord_path=/tmp/ttq/data50/train.tfrecord --frame_rate=50
+    --output_tfrecord_path=/tmp/ttq/data50/train.tfrecord --frame_rate=50 \
+    --center=True
   ddsp_prepare_tfrecord --input_audio_filepatterns=examples/audio/violin_a.flac \
     --output_tfrecord_path=/tmp/ttq/data250/train.tfrecord
   # The fast config for 10 minutes, with the voice check:

@@ -14,16 +14,15 @@
 
 """models/solo_instrument_fast.gin: a solo instrument trained in minutes.
 
-* It reads its data at 50 frames/s in whole hops of the audio, and starts
-  its harmonic part quieter than its noise.
+* It reads its data at 50 frames/s on centered frames, in whole hops of
+  the audio (synthesising one hop more and cropping it), and starts its
+  harmonic part quieter than its noise.
 * A tiny version of it (narrow layers, 1 s examples) trains a few steps
   with `ddsp_run`, restores for inference with the same quiet scaling,
   transfers a voice with the streaming engine of `ddsp_timbre_transfer`,
   and exports with `ddsp_export`.
 """
 import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -45,11 +44,14 @@ VOICE = os.path.join(REPO, 'examples', 'audio', 'voice.flac')
 SAMPLE_RATE = 16000
 FRAME_RATE = 50
 EXAMPLE_SECS = 1
+HOP = SAMPLE_RATE // FRAME_RATE
 STEPS = 3
+# Centered frames: one per hop, both ends included.
+TINY_FRAMES = EXAMPLE_SECS * FRAME_RATE + 1
 TINY_PARAMS = (
-    f'F0LoudnessPreprocessor.time_steps = {EXAMPLE_SECS * FRAME_RATE}',
-    f'Harmonic.n_samples = {EXAMPLE_SECS * SAMPLE_RATE}',
-    f'FilteredNoise.n_samples = {EXAMPLE_SECS * SAMPLE_RATE}',
+    f'F0LoudnessPreprocessor.time_steps = {TINY_FRAMES}',
+    f'Harmonic.n_samples = {TINY_FRAMES * HOP}',
+    f'FilteredNoise.n_samples = {TINY_FRAMES * HOP}',
     'RnnFcDecoder.rnn_channels = 16',
     'RnnFcDecoder.ch = 8',
     'Reverb.reverb_length = 4000',
@@ -72,6 +74,7 @@ def parsed_config(tmp_path):
 
 @pytest.mark.parametrize('name, value', [
     ('TFRecordProvider.frame_rate', FRAME_RATE),
+    ('TFRecordProvider.centered', True),
     ('F0LoudnessPreprocessor.frame_rate', FRAME_RATE),
     ('Harmonic.sample_rate', SAMPLE_RATE),
 ])
@@ -83,8 +86,23 @@ def test_config_works_at_50_frames_per_second(parsed_config, name, value):
 def test_model_frames_are_whole_hops_of_the_audio(parsed_config):
   del parsed_config
   rates = inference.model_rates()
-  assert rates.hop_size == SAMPLE_RATE // FRAME_RATE
+  assert rates.hop_size == HOP
   assert rates.frame_rate == FRAME_RATE
+
+
+def test_model_reads_the_centered_layout_and_outputs_the_example(
+    parsed_config):
+  del parsed_config
+  layout = tfrecord_layout.TFRecordLayout(
+      sample_rate=SAMPLE_RATE, frame_rate=FRAME_RATE,
+      example_secs=4, centered=True)  # TFRecordProvider's default length.
+  frames = gin.query_parameter('F0LoudnessPreprocessor.time_steps')
+  assert frames == layout.n_frames
+  # One hop more is synthesised and cropped at the back.
+  n_samples = gin.query_parameter('Harmonic.n_samples')
+  assert n_samples == frames * HOP
+  assert n_samples - 2 * (gin.query_parameter('Crop.frame_size') // 2) == (
+      layout.audio_length)
 
 
 def _start_amplitudes(model):
@@ -106,50 +124,20 @@ def test_harmonic_part_starts_quieter_than_the_noise(parsed_config):
 # ------------------------------------------------------------------------------
 # A tiny version, trained, restored, used and exported.
 # ------------------------------------------------------------------------------
-def _float_feature(values):
-  return tf.train.Feature(float_list=tf.train.FloatList(
-      value=np.asarray(values, np.float32).ravel()))
-
-
-def _write_tones(path, n_examples=4, seed=0):
-  """Harmonic tones at 50 frames/s (the prepare tool's layout)."""
-  layout = tfrecord_layout.TFRecordLayout(
-      sample_rate=SAMPLE_RATE, frame_rate=FRAME_RATE,
-      example_secs=EXAMPLE_SECS)
-  lengths = layout.lengths()
-  rng = np.random.RandomState(seed)
-  t = np.arange(layout.audio_length) / 16000.0
-  with tf.io.TFRecordWriter(path) as writer:
-    for _ in range(n_examples):
-      f0 = rng.uniform(200.0, 500.0)
-      audio = sum(0.2 / k * np.sin(2 * np.pi * k * f0 * t) for k in (1, 2, 3))
-      frames = lengths['f0_hz']
-      example = tf.train.Example(features=tf.train.Features(feature={
-          'audio': _float_feature(audio),
-          'audio_16k': _float_feature(audio),
-          'f0_hz': _float_feature(np.full(frames, f0)),
-          'f0_confidence': _float_feature(np.full(frames, 0.95)),
-          'loudness_db': _float_feature(np.full(frames, -20.0)),
-      }))
-      writer.write(example.SerializeToString())
-
-
 def _run(module, *args):
   """Runs a console script's module; fails showing its error output."""
-  env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL='3', TF_USE_LEGACY_KERAS='1')
-  proc = subprocess.run([sys.executable, '-m', module, *args], env=env,
-                        capture_output=True, text=True, timeout=900,
-                        cwd=REPO, check=False)
-  assert proc.returncode == 0, f'{module} failed:\n{proc.stderr[-4000:]}'
-  return proc
+  return training_toys.run_module(module, *args, timeout=900,
+                                  env={'TF_CPP_MIN_LOG_LEVEL': '3'})
 
 
 @pytest.fixture(scope='module')
 def tiny_run(tmp_path_factory):
   """Run folder of the tiny fast config trained STEPS steps with ddsp_run."""
   folder = tmp_path_factory.mktemp('fast')
-  record = str(folder / 'tones.tfrecord')
-  _write_tones(record)
+  record = training_toys.write_tones_tfrecord(
+      str(folder / 'tones.tfrecord'), tfrecord_layout.TFRecordLayout(
+          sample_rate=SAMPLE_RATE, frame_rate=FRAME_RATE,
+          example_secs=EXAMPLE_SECS, centered=True))
   run = str(folder / 'run')
   _run('ddsp.training.ddsp_run', '--mode=train', f'--save_dir={run}',
        f'--gin_file={CONFIG}', '--gin_file=datasets/tfrecord.gin',
