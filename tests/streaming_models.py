@@ -1,4 +1,5 @@
-"""Small autoencoders with random weights, saved as model folders.
+"""Small autoencoders with random weights, saved as model folders, and
+the streaming engine run next to the Keras model.
 
 The streaming tests need a trained model's files (operative config and
 checkpoint) but not trained weights: the engine must reproduce whatever the
@@ -11,7 +12,10 @@ import gin
 import numpy as np
 import tensorflow as tf
 
+from ddsp import core
+from ddsp.training import inference
 from ddsp.training import models
+from ddsp.training import streaming
 
 
 def model_gin(sample_rate=32000, frame_rate=250, n_harmonics=12, n_bands=16,
@@ -83,3 +87,48 @@ def write_random_model(folder, gin_text, seed=0):
   tf.train.Checkpoint(model=model).save(os.path.join(folder, 'ckpt'))
   gin.clear_config()
   return folder
+
+
+def stream_parts(engine, f0, db, block_frames, seed=0):
+  """{'harmonic', 'noise', 'audio'} of a whole stream cut into blocks."""
+  engine.noise.seed = seed
+  engine.reset()
+  parts = [engine.process(f0[i:i + block_frames], db[i:i + block_frames])
+           for i in range(0, len(f0), block_frames)]
+  parts.append(engine.flush())
+  return {k: np.concatenate([p[k] for p in parts]) for k in streaming.PARTS}
+
+
+def whole_and_streamed(model_dir, engine, f0, db, block_frames, seed):
+  """The Keras model on the whole sequence at once, and the engine's stream.
+
+  Args:
+    model_dir: Model folder.
+    engine: `streaming.StreamingSynthesizer` of the same model.
+    f0: f0_hz [n_frames].
+    db: Loudness (or power for a power model) [n_frames].
+    block_frames: Frames the engine processes at a time.
+    seed: Seed of the engine's noise.
+
+  Returns:
+    (the model's outputs, its `synth_controls`, the engine's
+    `stream_parts`, the model: an `AutoencoderInference` n_frames long
+    with its reverb).
+  """
+  gin.clear_config()
+  seconds = (len(f0) + 0.5) * engine.hop_size / engine.sample_rate
+  model = inference.AutoencoderInference(model_dir, length_seconds=seconds,
+                                         remove_reverb=False, verbose=False)
+  features = {'f0_hz': f0, model.db_key: db}
+  parts = stream_parts(engine, f0, db, block_frames, seed)
+  return model(features), model.synth_controls(features), parts, model
+
+
+def filtered_seeded_noise(model, controls, n_samples, seed):
+  """The model's noise filter (its magnitudes and window) on the noise the
+  engine draws from `seed`, in sample order: float32 [n_samples]."""
+  mags = controls['filtered_noise']['controls']['magnitudes']
+  noise = np.random.default_rng(seed).uniform(-1.0, 1.0, n_samples)
+  return core.frequency_filter(
+      noise[None].astype(np.float32), mags,
+      window_size=model.processor_group.filtered_noise.window_size).numpy()[0]

@@ -14,10 +14,8 @@ import pytest
 import soundfile as sf
 from scipy import signal
 
-from ddsp import core
 from ddsp import effects
 from ddsp.training import block_synthesis
-from ddsp.training import inference
 from ddsp.training import streaming
 from ddsp.training import transfer
 import streaming_models
@@ -28,6 +26,7 @@ FRAME_RATE = 100
 HOP = SAMPLE_RATE // FRAME_RATE
 BLOCK_SECONDS = [1.0, 4.0, 100.0]
 ONE_BLOCK = 100.0  # Longer than the 20 s input.
+_stream_parts = streaming_models.stream_parts
 
 
 @pytest.fixture(scope='module')
@@ -52,16 +51,6 @@ def _glide(n_frames):
   return f0.astype(np.float32), db.astype(np.float32)
 
 
-def _stream_parts(engine, f0, db, block_frames, seed=0):
-  """{'harmonic', 'noise', 'audio'} of a whole stream cut into blocks."""
-  engine.noise.seed = seed
-  engine.reset()
-  parts = [engine.process(f0[i:i + block_frames], db[i:i + block_frames])
-           for i in range(0, len(f0), block_frames)]
-  parts.append(engine.flush())
-  return {k: np.concatenate([p[k] for p in parts]) for k in streaming.PARTS}
-
-
 # ------------------------------------------------------------------------------
 # The engine is the model.
 # ------------------------------------------------------------------------------
@@ -69,13 +58,8 @@ def _stream_parts(engine, f0, db, block_frames, seed=0):
 def keras_run(model_dir, synth):
   """The Keras model on 2 s at once, and the engine's one-block parts."""
   f0, db = _glide(2 * FRAME_RATE)
-  gin.clear_config()
-  model = inference.AutoencoderInference(model_dir, length_seconds=2.0,
-                                         remove_reverb=False, verbose=False)
-  outputs = model({'f0_hz': f0, 'loudness_db': db})
-  controls = model.synth_controls({'f0_hz': f0, 'loudness_db': db})
-  parts = _stream_parts(synth.engine, f0, db, len(f0), seed=3)
-  return outputs, controls, parts, model
+  return streaming_models.whole_and_streamed(model_dir, synth.engine, f0, db,
+                                             len(f0), seed=3)
 
 
 @pytest.mark.slow
@@ -96,12 +80,9 @@ def test_engine_noise_is_the_models_filter_on_seeded_noise(keras_run):
   """The model's filter (its magnitudes, window) on the engine's noise
   (drawn in sample order from the seed): float32 vs float64 FFTs, 1e-5."""
   _, controls, parts, model = keras_run
-  mags = controls['filtered_noise']['controls']['magnitudes']
-  noise = np.random.default_rng(3).uniform(-1.0, 1.0, parts['noise'].size)
-  expected = core.frequency_filter(
-      noise[None].astype(np.float32), mags,
-      window_size=model.processor_group.filtered_noise.window_size)
-  np.testing.assert_allclose(parts['noise'], expected.numpy()[0], atol=1e-5)
+  expected = streaming_models.filtered_seeded_noise(
+      model, controls, parts['noise'].size, seed=3)
+  np.testing.assert_allclose(parts['noise'], expected, atol=1e-5)
 
 
 @pytest.mark.slow

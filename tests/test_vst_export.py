@@ -54,20 +54,7 @@ pytestmark = pytest.mark.slow
 REPO = training_toys.REPO
 CLIP = os.path.join(REPO, 'examples', 'audio', 'violin_a.flac')
 EXAMPLE_SECS = 1
-# vst.gin crops one hop of centered-frame padding: 1 s + 320 samples.
-N_SAMPLES = EXAMPLE_SECS * vst_contract.SAMPLE_RATE + vst_contract.HOP_SIZE
-TINY_VST_PARAMS = (
-    f'n_samples = {N_SAMPLES}',
-    'RnnFcDecoder.ch = 8',  # The GRU keeps the plugin's 512 channels.
-    'FilteredNoiseReverb.reverb_length = 4000',
-    'batch_size = 2',
-    'train.num_steps = 3',
-    'train.steps_per_save = 3',
-    'train.steps_per_summary = 3',
-    'TFRecordProvider.centered = True',
-    'TFRecordProvider.frame_rate = 50',
-    f'TFRecordProvider.example_secs = {EXAMPLE_SECS}',
-)
+TINY_VST_PARAMS = training_toys.tiny_vst_params(EXAMPLE_SECS)
 
 
 def _run(module, *args):

@@ -16,6 +16,9 @@ import numpy as np
 import tensorflow as tf
 import tf_keras as tfk
 
+from ddsp.features import tfrecord_layout
+from ddsp.training import vst_contract
+
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PYTHON = sys.executable
 # The original's solo_instrument run (outside the repository, see golden.py).
@@ -107,24 +110,64 @@ def _float_feature(values):
       value=np.asarray(values, np.float32).ravel()))
 
 
-def write_tiny_tfrecord(path, n_examples=4, seed=0):
-  """Harmonic tones in the ddsp_prepare_tfrecord schema (1 s examples)."""
+def write_tones_tfrecord(path, layout, n_examples=4, seed=0, amplitude=0.2):
+  """Harmonic tones in the ddsp_prepare_tfrecord schema of a 16 kHz layout.
+
+  Args:
+    path: TFRecord file written.
+    layout: `tfrecord_layout.TFRecordLayout` at 16 kHz (its frame rate,
+      example length and padding).
+    n_examples: Examples written, each a tone of 3 harmonics at a random
+      f0 in [200, 500] Hz.
+    seed: Seed of the f0s.
+    amplitude: Amplitude of the fundamental (harmonic k: amplitude / k).
+
+  Returns:
+    path.
+  """
+  frames = layout.lengths()['f0_hz']
   rng = np.random.RandomState(seed)
-  t = np.arange(TINY_SAMPLES) / 16000.0
+  t = np.arange(layout.audio_length) / 16000.0
   with tf.io.TFRecordWriter(path) as writer:
     for _ in range(n_examples):
       f0 = rng.uniform(200.0, 500.0)
-      audio = sum(0.3 / k * np.sin(2 * np.pi * k * f0 * t) for k in (1, 2, 3))
-      audio = audio.astype(np.float32)
+      audio = sum(amplitude / k * np.sin(2 * np.pi * k * f0 * t)
+                  for k in (1, 2, 3))
       example = tf.train.Example(features=tf.train.Features(feature={
           'audio': _float_feature(audio),
           'audio_16k': _float_feature(audio),
-          'f0_hz': _float_feature(np.full(TINY_FRAMES, f0)),
-          'f0_confidence': _float_feature(np.full(TINY_FRAMES, 0.95)),
-          'loudness_db': _float_feature(np.full(TINY_FRAMES, -20.0)),
+          'f0_hz': _float_feature(np.full(frames, f0)),
+          'f0_confidence': _float_feature(np.full(frames, 0.95)),
+          'loudness_db': _float_feature(np.full(frames, -20.0)),
       }))
       writer.write(example.SerializeToString())
   return path
+
+
+def write_tiny_tfrecord(path, n_examples=4, seed=0):
+  """Harmonic tones in the ddsp_prepare_tfrecord schema (1 s examples)."""
+  layout = tfrecord_layout.TFRecordLayout(16000, TINY_FRAMES, TINY_SECS)
+  return write_tones_tfrecord(path, layout, n_examples, seed, amplitude=0.3)
+
+
+def tiny_vst_params(example_secs=1):
+  """gin params: models/vst/vst.gin trained 3 steps on `example_secs`
+  examples at 50 frames/s, centred (ddsp_prepare_tfrecord --frame_rate=50
+  --center=True); a narrow decoder whose GRU keeps the plugin's channels."""
+  # vst.gin crops one hop of centered-frame padding: example + one hop.
+  n_samples = example_secs * vst_contract.SAMPLE_RATE + vst_contract.HOP_SIZE
+  return (
+      f'n_samples = {n_samples}',
+      'RnnFcDecoder.ch = 8',
+      'FilteredNoiseReverb.reverb_length = 4000',
+      'batch_size = 2',
+      'train.num_steps = 3',
+      'train.steps_per_save = 3',
+      'train.steps_per_summary = 3',
+      'TFRecordProvider.centered = True',
+      f'TFRecordProvider.frame_rate = {vst_contract.FRAME_RATE}',
+      f'TFRecordProvider.example_secs = {example_secs}',
+  )
 
 
 def tiny_gin(file_pattern):
@@ -198,25 +241,41 @@ def write_tiny_setup(tmp_dir, n_examples=4):
   return gin_path
 
 
+def module_cmd(module, *args):
+  """Command line running a module with the test interpreter."""
+  return [PYTHON, '-m', module, *args]
+
+
 def ddsp_run_cmd(*flags):
   """Command line running ddsp_run as a module with the test interpreter."""
-  return [PYTHON, '-m', 'ddsp.training.ddsp_run', '--alsologtostderr',
-          *flags]
+  return module_cmd('ddsp.training.ddsp_run', '--alsologtostderr', *flags)
 
 
-def run_ddsp(*flags, timeout=600, env=None, check=True):
-  """Runs ddsp_run in a subprocess; returns the CompletedProcess."""
+def run_module(module, *args, timeout=600, env=None, check=True):
+  """Runs a console script's module in a subprocess from the repository.
+
+  Returns:
+    The CompletedProcess; with `check`, an AssertionError showing the end
+    of its error output when it fails.
+  """
   full_env = dict(os.environ)
   full_env.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
   full_env['TF_USE_LEGACY_KERAS'] = '1'
   if env:
     full_env.update(env)
-  proc = subprocess.run(ddsp_run_cmd(*flags), capture_output=True, text=True,
-                        timeout=timeout, env=full_env, cwd=REPO)
+  proc = subprocess.run(module_cmd(module, *args), capture_output=True,
+                        text=True, timeout=timeout, env=full_env, cwd=REPO)
   if check and proc.returncode != 0:
+    name = module.rpartition('.')[2]
     raise AssertionError(
-        f'ddsp_run failed ({proc.returncode}):\n{proc.stderr[-5000:]}')
+        f'{name} failed ({proc.returncode}):\n{proc.stderr[-5000:]}')
   return proc
+
+
+def run_ddsp(*flags, **kwargs):
+  """Runs ddsp_run in a subprocess (`run_module`'s arguments)."""
+  return run_module('ddsp.training.ddsp_run', '--alsologtostderr', *flags,
+                    **kwargs)
 
 
 def read_event_tags(event_dir):

@@ -142,6 +142,21 @@ class BlockSynthesizer(inference.AutoencoderInference):
     return self.sample_rate / self.hop_size
 
   @property
+  def crop_samples(self) -> int:
+    """Samples a Crop at the end of the model removes from a stream
+    (models/vst/vst.gin: one hop, the end of its last centred frame)."""
+    return 0 if self.engine is None else self.engine.crop_samples
+
+  @property
+  def extra_frames(self) -> int:
+    """Frames past the input's last whole hop the model needs to cover it.
+
+    n frames give n * hop_size - crop_samples samples: ceil(crop_samples /
+    hop_size) frames more make up for the crop.
+    """
+    return -(-self.crop_samples // self.hop_size)
+
+  @property
   def plan(self) -> BlockPlan:
     return BlockPlan.from_seconds(self.frame_rate, self.block_seconds,
                                   self.preroll_seconds,
@@ -168,7 +183,7 @@ def synthesize_stream(synth: BlockSynthesizer, f0_hz: np.ndarray,
 
   Yields:
     float32 audio blocks at the model rate; concatenated length
-    n_frames * hop_size.
+    n_frames * hop_size (less the samples a Crop of the model removes).
 
   Raises:
     ValueError: features of different lengths, not finite, or f0 < 0.

@@ -17,12 +17,14 @@
 Manual shifts (octaves, dB) and the Colab's "auto-adjust", which moves the
 register and loudness of a performance towards those of the model's
 training data. Features are dicts of float32 `[n_frames]` arrays with the
-keys 'f0_hz', 'f0_confidence' and 'loudness_db'.
+keys 'f0_hz', 'f0_confidence' and 'loudness_db', or 'power_db' instead of
+'loudness_db' for the models that take power (models/vst/vst.gin).
 """
 
 from typing import Any, Dict, Tuple
 
 from ddsp import core
+from ddsp import spectral_ops
 from ddsp.training import postprocessing
 from ddsp.training import tuning
 import numpy as np
@@ -33,9 +35,15 @@ Features = Dict[str, np.ndarray]
 MAX_MIDI = 110.0
 
 
+def db_key(features: Features) -> str:
+  """'power_db' when the features hold power, else 'loudness_db'."""
+  return 'power_db' if 'power_db' in features else 'loudness_db'
+
+
 def shift_ld(features: Features, ld_shift: float = 0.0) -> Features:
-  """Adds `ld_shift` dB to the loudness."""
-  features['loudness_db'] = features['loudness_db'] + ld_shift
+  """Adds `ld_shift` dB to the loudness (or the power)."""
+  key = db_key(features)
+  features[key] = features[key] + ld_shift
   return features
 
 
@@ -67,6 +75,28 @@ def _matched_loudness(ld: np.ndarray, mask_on: np.ndarray, ratio: np.ndarray,
   return np.reshape(ld_norm, ld.shape).astype(np.float32)
 
 
+def _matched_power(pw: np.ndarray, mask_on: np.ndarray, ratio: np.ndarray,
+                   ds_stats: Dict[str, Any], quiet: float) -> np.ndarray:
+  """Note-on power range mapped onto the data's; note-off frames lowered.
+
+  The statistics hold no quantile transform of the power, so the range
+  [min, max] of the note-on frames maps linearly onto the data's
+  [mean_min_power_note, mean_max_power_note] (a constant note-on power to
+  their middle); every frame moves with it, note-off frames are then
+  lowered by quiet * (1 - ratio), and power stays above -DB_RANGE dB.
+  """
+  lo, hi = float(np.min(pw[mask_on])), float(np.max(pw[mask_on]))
+  lo_ds = float(ds_stats['mean_min_power_note'])
+  hi_ds = float(ds_stats['mean_max_power_note'])
+  if hi > lo:
+    matched = lo_ds + (pw - lo) * (hi_ds - lo_ds) / (hi - lo)
+  else:
+    matched = pw + (lo_ds + hi_ds) / 2.0 - lo
+  mask_off = ~mask_on
+  matched[mask_off] -= quiet * (1.0 - ratio[mask_off])
+  return np.maximum(matched, -spectral_ops.DB_RANGE).astype(np.float32)
+
+
 def _auto_tuned(f0_hz: np.ndarray, confidence: np.ndarray,
                 mask_on: np.ndarray, amount: float) -> np.ndarray:
   """f0 pulled towards the notes of the inferred key by `amount`."""
@@ -87,12 +117,14 @@ def auto_adjust(features: Features,
 
   * octave shift of the note-on mean pitch towards `mean_pitch`;
   * note-on loudness histogram-matched to the training loudness through the
-    quantile transforms;
+    quantile transforms; for power, the note-on power range mapped onto the
+    training notes' (`mean_min_power_note`, `mean_max_power_note`);
   * note-off frames lowered by quiet * (1 - note_on_ratio) dB;
   * optional auto-tune towards the inferred key (0..1).
 
   Args:
-    features: dict with 'f0_hz', 'f0_confidence', 'loudness_db' [n].
+    features: dict with 'f0_hz', 'f0_confidence', 'loudness_db' (or
+      'power_db') [n].
     ds_stats: Dataset statistics dict (postprocessing).
     threshold: Note detection threshold (detect_notes note_threshold).
     quiet: dB to lower note-off frames.
@@ -104,9 +136,10 @@ def auto_adjust(features: Features,
     no note is detected.
   """
   feats = dict(features)
-  ld = np.asarray(feats['loudness_db'])
+  key = db_key(feats)
+  db = np.asarray(feats[key])
   conf = np.asarray(feats['f0_confidence'])
-  mask_on, ratio = postprocessing.detect_notes(ld, conf, threshold)
+  mask_on, ratio = postprocessing.detect_notes(db, conf, threshold)
   if not np.any(mask_on):
     if verbose:
       print('Skipping auto-adjust (no notes detected).')
@@ -117,8 +150,15 @@ def auto_adjust(features: Features,
   if verbose:
     print(f'Auto-adjust: shifting pitch by {int(octaves):+d} octave(s).')
   feats = shift_f0(feats, octaves)
-  feats['loudness_db'] = _matched_loudness(
-      ld, mask_on, ratio, ds_stats['quantile_transform'], quiet)
+  if key == 'power_db':
+    feats[key] = _matched_power(db, mask_on, ratio, ds_stats, quiet)
+    if verbose:
+      print('Auto-adjust: note power mapped onto the training notes\' '
+            f'{float(ds_stats["mean_min_power_note"]):.1f}.. '
+            f'{float(ds_stats["mean_max_power_note"]):.1f} dB.')
+  else:
+    feats[key] = _matched_loudness(
+        db, mask_on, ratio, ds_stats['quantile_transform'], quiet)
   if autotune:
     feats['f0_hz'] = _auto_tuned(feats['f0_hz'], conf, mask_on, autotune)
   return feats, mask_on, ratio

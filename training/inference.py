@@ -21,9 +21,11 @@ the frame-by-frame pieces the DDSP VST plugin runs (feature extraction,
 control prediction, synthesis of one hop).
 """
 
+import inspect
 from typing import NamedTuple
 
 import ddsp
+from ddsp import crepe_frontend
 from ddsp.training import models
 from ddsp.training import preprocessing
 from ddsp.training import train_util
@@ -34,17 +36,53 @@ import tf_keras as tfk
 
 
 def parse_operative_config(ckpt_dir):
-  """Parses the latest operative config of a run (unknown names skipped)."""
+  """Parses the latest operative config of a run (unknown names skipped).
+
+  Returns:
+    The path of the parsed gin file.
+  """
   with gin.unlock_config():
     operative_config = train_util.get_latest_operative_config(ckpt_dir)
     print(f'Using operative config {operative_config}')
     gin.parse_config_file(operative_config, skip_unknown=True)
+  return operative_config
+
+
+# Preprocessors of the models inference feeds with f0 and a level in dB.
+LOUDNESS_PREPROCESSORS = ('F0LoudnessPreprocessor',)
+POWER_PREPROCESSORS = ('F0PowerPreprocessor', 'OnlineF0PowerPreprocessor')
+# Those that do not resample: their frames are `frame_rate` apart.
+_FRAME_RATE_PREPROCESSORS = ('OnlineF0PowerPreprocessor',)
 
 
 def _preprocessor_type():
   """Last name of the `Autoencoder.preprocessor` reference (e.g. F0Loud...)."""
   ref = gin.query_parameter('Autoencoder.preprocessor')
   return ref.selector.split('.')[-1]
+
+
+def db_key_of(preprocessor_type, gin_file=None):
+  """The level feature a preprocessor takes: 'loudness_db' or 'power_db'.
+
+  Args:
+    preprocessor_type: Class name, e.g. 'F0LoudnessPreprocessor'.
+    gin_file: Operative config it comes from (named in the error).
+
+  Raises:
+    ValueError: a preprocessor that takes neither loudness nor power.
+  """
+  if preprocessor_type in LOUDNESS_PREPROCESSORS:
+    return 'loudness_db'
+  if preprocessor_type in POWER_PREPROCESSORS:
+    return 'power_db'
+  source = f' in {gin_file}' if gin_file else ''
+  raise ValueError(
+      f'Autoencoder.preprocessor{source} is {preprocessor_type}, which takes '
+      'neither loudness nor power: inference feeds a model f0 and loudness '
+      f'({", ".join(LOUDNESS_PREPROCESSORS)}) or f0 and power '
+      f'({", ".join(POWER_PREPROCESSORS)}). Train the model with one of '
+      'those preprocessors (e.g. models/solo_instrument.gin or '
+      'models/vst/vst.gin).')
 
 
 class ModelRates(NamedTuple):
@@ -66,30 +104,92 @@ def _query_value(name):
   return value
 
 
-def model_rates() -> ModelRates:
+def _preprocessor_param(preprocessor_type, name):
+  """A preprocessor's parameter: its binding, else the class's default."""
+  try:
+    return _query_value(f'{preprocessor_type}.{name}')
+  except ValueError:
+    cls = getattr(preprocessing, preprocessor_type)
+    return inspect.signature(cls).parameters[name].default
+
+
+def _hop_from_time_steps(preprocessor_type, gin_file):
+  """Harmonic.n_samples // <preprocessor>.time_steps (resampling ones)."""
+  n_samples = _query_value('Harmonic.n_samples')
+  time_steps = _preprocessor_param(preprocessor_type, 'time_steps')
+  if n_samples % time_steps:
+    raise ValueError(
+        f'Harmonic.n_samples ({n_samples}) is not a multiple of '
+        f'{preprocessor_type}.time_steps ({time_steps}) in {gin_file}: the '
+        'model\'s frames are not a whole number of samples apart. Train with '
+        'a frame rate that divides the sample rate (e.g. 100 frames/s at '
+        '44.1 kHz).')
+  return n_samples // time_steps
+
+
+def _hop_from_frame_rate(preprocessor_type, sample_rate, gin_file):
+  """Harmonic.sample_rate / <preprocessor>.frame_rate (no resampling)."""
+  frame_rate = _preprocessor_param(preprocessor_type, 'frame_rate')
+  if sample_rate % frame_rate:
+    raise ValueError(
+        f'Harmonic.sample_rate ({sample_rate}) is not a multiple of '
+        f'{preprocessor_type}.frame_rate ({frame_rate}) in {gin_file}: the '
+        'model\'s frames are not a whole number of samples apart. Train with '
+        'a frame rate that divides the sample rate (e.g. 50 frames/s).')
+  return sample_rate // frame_rate
+
+
+def model_rates(gin_file=None) -> ModelRates:
   """Rates of the parsed operative config (`parse_operative_config`).
 
-  hop_size = Harmonic.n_samples // <preprocessor>.time_steps, the training
-  samples per frame.
+  The hop is the training samples per frame: Harmonic.n_samples //
+  <preprocessor>.time_steps for the preprocessors that resample to
+  `time_steps` frames (F0Loudness, F0Power), Harmonic.sample_rate //
+  <preprocessor>.frame_rate for OnlineF0PowerPreprocessor, whose frames
+  are the audio's (models/vst/vst.gin).
+
+  Args:
+    gin_file: The parsed operative config (named in errors).
 
   Returns:
     ModelRates.
 
   Raises:
-    ValueError: the training frames are not a whole number of samples
-      apart (synthesis would drift against the audio).
+    ValueError: the preprocessor takes neither loudness nor power, or the
+      training frames are not a whole number of samples apart (synthesis
+      would drift against the audio).
   """
+  gin_file = gin_file or 'the operative config'
   preprocessor_type = _preprocessor_type()
-  n_samples = _query_value('Harmonic.n_samples')
-  time_steps = _query_value(f'{preprocessor_type}.time_steps')
-  if n_samples % time_steps:
-    raise ValueError(
-        f'Harmonic.n_samples ({n_samples}) is not a multiple of '
-        f'{preprocessor_type}.time_steps ({time_steps}): the model\'s frames '
-        'are not a whole number of samples apart. Train with a frame rate '
-        'that divides the sample rate (e.g. 100 frames/s at 44.1 kHz).')
-  return ModelRates(preprocessor_type, _query_value('Harmonic.sample_rate'),
-                    n_samples // time_steps)
+  db_key_of(preprocessor_type, gin_file)
+  sample_rate = _query_value('Harmonic.sample_rate')
+  if preprocessor_type in _FRAME_RATE_PREPROCESSORS:
+    hop_size = _hop_from_frame_rate(preprocessor_type, sample_rate, gin_file)
+  else:
+    hop_size = _hop_from_time_steps(preprocessor_type, gin_file)
+  return ModelRates(preprocessor_type, sample_rate, hop_size)
+
+
+class PowerFeature(NamedTuple):
+  """How a power model computed its power in training, on 16 kHz audio."""
+  frame_size: int  # Samples at 16 kHz.
+  padding: str  # 'center', 'same' or 'valid' (`ddsp.framing`).
+
+
+def power_feature(preprocessor_type) -> PowerFeature:
+  """PowerFeature of a power preprocessor in the parsed operative config.
+
+  OnlineF0PowerPreprocessor computes power at 16 kHz with its frame_size and
+  padding; F0PowerPreprocessor on the audio at its sample_rate, centred,
+  here over the same duration of the 16 kHz audio.
+  """
+  param = lambda name: _preprocessor_param(preprocessor_type, name)
+  if preprocessor_type in _FRAME_RATE_PREPROCESSORS:
+    return PowerFeature(param('frame_size'), param('padding'))
+  sample_rate = param('sample_rate')
+  return PowerFeature(
+      param('frame_size') * crepe_frontend.SAMPLE_RATE // sample_rate,
+      'center')
 
 
 def _no_reverb_dag():
@@ -138,26 +238,38 @@ class AutoencoderInference(models.Autoencoder):
     n_frames = int(length_seconds * sample_rate / hop), hop = the training
     samples per frame; n_samples = n_frames * hop.
     """
-    parse_operative_config(ckpt)
-    rates = model_rates()
+    self.gin_file = parse_operative_config(ckpt)
+    rates = model_rates(self.gin_file)
     self.preprocessor_type = rates.preprocessor_type
     self.sample_rate = rates.sample_rate
     self.hop_size = rates.hop_size
+    self.power_feature = (power_feature(self.preprocessor_type)
+                          if self.db_key == 'power_db' else None)
     self.n_frames = self.length_in_frames()
     self.n_samples = self.n_frames * self.hop_size
     with gin.unlock_config():
       gin.bind_parameter('Harmonic.n_samples', self.n_samples)
       gin.bind_parameter('FilteredNoise.n_samples', self.n_samples)
-      gin.bind_parameter(f'{self.preprocessor_type}.time_steps',
-                         self.n_frames)
+      self._bind_preprocessor()
       gin.bind_parameter('oscillator_bank.use_angular_cumsum', True)
-      if self.preprocessor_type == 'F0LoudnessPreprocessor':
-        # Inference receives loudness, not audio. The original leaves
-        # compute_loudness=True from training and then crashes in
-        # build_network (no audio); we use the given loudness (fixed crash).
-        gin.bind_parameter('F0LoudnessPreprocessor.compute_loudness', False)
       if self.remove_reverb:
         gin.parse_config(_no_reverb_dag())
+
+  def _bind_preprocessor(self):
+    """A preprocessor that takes the features `n_frames` long, not audio."""
+    if self.preprocessor_type == 'OnlineF0PowerPreprocessor':
+      # It computes power from audio and has no weights: inference gives
+      # f0 and power, which F0PowerPreprocessor scales the same way.
+      gin.parse_config(
+          'Autoencoder.preprocessor = @preprocessing.F0PowerPreprocessor()')
+      gin.bind_parameter('F0PowerPreprocessor.time_steps', self.n_frames)
+      return
+    gin.bind_parameter(f'{self.preprocessor_type}.time_steps', self.n_frames)
+    if self.preprocessor_type == 'F0LoudnessPreprocessor':
+      # Inference receives loudness, not audio. The original leaves
+      # compute_loudness=True from training and then crashes in
+      # build_network (no audio); we use the given loudness (fixed crash).
+      gin.bind_parameter('F0LoudnessPreprocessor.compute_loudness', False)
 
   def length_in_frames(self):
     """Frames the model synthesises: `length_seconds`, rounded down.
@@ -194,7 +306,8 @@ class AutoencoderInference(models.Autoencoder):
 
   @property
   def db_key(self):
-    return 'power_db' if 'Power' in self.preprocessor_type else 'loudness_db'
+    """'loudness_db' or 'power_db': the level feature the model takes."""
+    return db_key_of(self.preprocessor_type)
 
   def build_network(self):
     """Runs zero features through the model to create its variables."""

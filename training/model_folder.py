@@ -133,10 +133,14 @@ def read_model_info(gin_file: str) -> ModelInfo:
 
   Returns:
     ModelInfo.
+
+  Raises:
+    ValueError: the model's preprocessor takes neither loudness nor power,
+      or its frames are not whole samples apart.
   """
   with gin.unlock_config():
     gin.parse_config_file(gin_file, skip_unknown=True)
-  rates = inference.model_rates()
+  rates = inference.model_rates(gin_file)
   return ModelInfo(sample_rate=int(rates.sample_rate),
                    hop_size=int(rates.hop_size),
                    frame_rate=rates.frame_rate,

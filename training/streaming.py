@@ -22,22 +22,26 @@ blocks of frames of any length and carries, from one block to the next:
 * the oscillator phase and the last frame of controls (`ddsp.streaming_dsp`
   renders the samples between two frames once both are known: one frame of
   latency, made up by `flush` at the end);
-* the filtered-noise overlap-add tail and the reverb tail.
+* the filtered-noise overlap-add tail, the reverb tail and the samples a
+  Crop at the end of the stream will drop.
 
 So the concatenated output of a stream is the model's whole-sequence output
 whatever the block lengths, up to float32 round-off in the decoder and the
 noise generator (seed it to make the noise repeat too).
 
 The engine understands the processor group of the DDSP autoencoders:
-Harmonic + FilteredNoise -> Add [-> Reverb (trainable IR)], an
-RnnFcDecoder with a GRU, no encoder, and an F0Loudness / F0Power
-preprocessor. `unsupported_reason` says why another model is not.
+Harmonic + FilteredNoise -> Add [-> Reverb (trainable IR, also the
+FilteredNoiseReverb of models/vst/vst.gin, its IR drawn once)] [-> Crop],
+an RnnFcDecoder with a GRU, no encoder, and an F0Loudness / F0Power
+preprocessor (`inference` gives models trained with OnlineF0Power one that
+takes the power instead of audio). `unsupported_reason` says why another
+model is not.
 
 From a checkpoint: `block_synthesis.BlockSynthesizer(ckpt).engine`, or
 `StreamingSynthesizer(model)` around any restored AutoencoderInference.
 """
 
-from typing import Dict, Optional
+from typing import Dict, List, NamedTuple, Optional
 
 from ddsp import core
 from ddsp import effects
@@ -65,19 +69,27 @@ def _dag_modules(group):
   return [(get_module(node[0]), list(node[1])) for node in group.dag]
 
 
-def _synth_layout(group):
-  """Harmonic, FilteredNoise and optional Reverb of a group, checked.
+class _Layout(NamedTuple):
+  """The nodes of a processor group the engine runs."""
+  harmonic: synths.Harmonic
+  harmonic_keys: List[str]
+  noise: synths.FilteredNoise
+  noise_keys: List[str]
+  reverb: Optional[effects.Reverb]
+  crop: Optional[processors.Crop]
 
-  Returns:
-    (harmonic, harmonic_keys, noise, noise_keys, reverb or None).
+
+def _synth_layout(group) -> _Layout:
+  """Harmonic, FilteredNoise, optional Reverb and Crop of a group, checked.
 
   Raises:
     UnsupportedModel: the dag is not Harmonic, FilteredNoise, Add of their
-      signals [, Reverb of the sum with a trainable IR].
+      signals [, Reverb of the sum with a trainable IR] [, Crop of the last
+      signal].
   """
   nodes = _dag_modules(group)
   kinds = [type(m) for m, _ in nodes]
-  if len(nodes) not in (3, 4):
+  if not 3 <= len(nodes) <= 5:
     raise UnsupportedModel(f'processor group of {len(nodes)} nodes {kinds}')
   by_type = {}
   for module, keys in nodes[:2]:
@@ -88,19 +100,58 @@ def _synth_layout(group):
   if harmonic is None or noise is None or type(add_module) is not (
       processors.Add):
     raise UnsupportedModel(f'processor group {kinds}, not Harmonic, '
-                           'FilteredNoise, Add[, Reverb]')
+                           'FilteredNoise, Add[, Reverb][, Crop]')
   signals = {f'{harmonic[0].name}/signal', f'{noise[0].name}/signal'}
   if set(add_keys) != signals:
     raise UnsupportedModel(f'Add of {add_keys}, not of {sorted(signals)}')
-  reverb = None
-  if len(nodes) == 4:
-    reverb, reverb_keys = nodes[3]
-    if not (isinstance(reverb, effects.Reverb) and reverb.trainable and
-            reverb_keys == [f'{add_module.name}/signal']):
-      raise UnsupportedModel(f'last node {type(reverb).__name__} on '
-                             f'{reverb_keys}, not a Reverb with a trainable '
-                             'impulse response on the sum')
-  return harmonic[0], harmonic[1], noise[0], noise[1], reverb
+  tail = nodes[3:]
+  reverb = _tail_reverb(tail, add_module)
+  if reverb is None:
+    crop = _tail_crop(tail, add_module)
+  else:
+    crop = _tail_crop(tail[1:], reverb)
+  return _Layout(harmonic[0], harmonic[1], noise[0], noise[1], reverb, crop)
+
+
+def _tail_reverb(tail, add_module):
+  """The Reverb first after the Add (None if there is none)."""
+  if not tail or type(tail[0][0]) is processors.Crop:
+    return None
+  reverb, reverb_keys = tail[0]
+  if not (isinstance(reverb, effects.Reverb) and reverb.trainable and
+          reverb_keys == [f'{add_module.name}/signal']):
+    raise UnsupportedModel(f'node {type(reverb).__name__} on '
+                           f'{reverb_keys}, not a Reverb with a trainable '
+                           'impulse response on the sum')
+  return reverb
+
+
+def _tail_crop(tail, previous):
+  """The last node, a Crop of `previous`'s signal (None if none is left)."""
+  if not tail:
+    return None
+  crop, crop_keys = tail[0]
+  if len(tail) > 1 or type(crop) is not processors.Crop or crop_keys != [
+      f'{previous.name}/signal']:
+    raise UnsupportedModel(
+        f'nodes {[type(m).__name__ for m, _ in tail]} after '
+        f'{type(previous).__name__}, not one Crop of {previous.name}/signal')
+  _crop_amounts(crop)
+  return crop
+
+
+def _crop_amounts(crop):
+  """(samples dropped at the start, at the end) by a processors.Crop.
+
+  'front' crops 2 * (frame_size // 2) samples at the start, 'back' as many
+  at the end, 'center' half of them at each end.
+  """
+  half = crop.frame_size // 2
+  amounts = {'front': (2 * half, 0), 'back': (0, 2 * half),
+             'center': (half, half)}
+  if crop.crop_location not in amounts:
+    raise UnsupportedModel(f'Crop location {crop.crop_location!r}')
+  return amounts[crop.crop_location]
 
 
 def unsupported_reason(model) -> Optional[str]:
@@ -126,7 +177,7 @@ def _check_supported(model):
   if not isinstance(decoder.rnn.rnn, gru.GRU):
     raise UnsupportedModel(f'decoder RNN {type(decoder.rnn.rnn).__name__} '
                            '(a single GRU is carried)')
-  harmonic, _, _, _, _ = _synth_layout(model.processor_group)
+  harmonic = _synth_layout(model.processor_group).harmonic
   if harmonic.amp_resample_method not in (
       streaming_dsp.HarmonicOscillator.METHODS):
     raise UnsupportedModel(
@@ -200,8 +251,9 @@ class StreamingSynthesizer:
     self.sample_rate = int(model.sample_rate)
     self.hop_size = int(model.hop_size)
     self.db_key = model.db_key
-    (self._harmonic, self._harmonic_keys, self._noise, self._noise_keys,
-     reverb) = _synth_layout(model.processor_group)
+    layout = _synth_layout(model.processor_group)
+    self._harmonic, self._harmonic_keys = layout.harmonic, layout.harmonic_keys
+    self._noise, self._noise_keys = layout.noise, layout.noise_keys
     self._state_size = int(model.decoder.rnn.rnn.units)
     self._state = tf.zeros([1, self._state_size])
     self._block_controls = tf.function(self._block_controls_fn,
@@ -217,24 +269,32 @@ class StreamingSynthesizer:
     self.noise = streaming_dsp.FilteredNoiseStream(self.hop_size, ir_size,
                                                    noise_seed)
     self.reverb = None
-    if reverb is not None:
-      ir = reverb.get_controls(tf.zeros([1, self.hop_size]))['ir']
-      add_dry = reverb._add_dry  # pylint: disable=protected-access
+    if layout.reverb is not None:
+      ir = layout.reverb.get_controls(tf.zeros([1, self.hop_size]))['ir']
+      add_dry = layout.reverb._add_dry  # pylint: disable=protected-access
       self.reverb = streaming_dsp.ConvolutionReverb(
           np.asarray(ir).reshape([-1]), add_dry)
+    self.crop = None if layout.crop is None else CropStream(layout.crop)
     self.reset()
 
   @property
   def frame_rate(self) -> float:
     return self.sample_rate / self.hop_size
 
+  @property
+  def crop_samples(self) -> int:
+    """Samples the model's Crop removes: 'audio' of a stream of n frames
+    is n * hop_size - crop_samples long."""
+    return 0 if self.crop is None else self.crop.n_samples
+
   def reset(self):
     """Zero GRU state, zero phase, empty tails: a new stream."""
     self._state = tf.zeros([1, self._state_size])
     self.oscillator.reset()
     self.noise.reset()
-    if self.reverb is not None:
-      self.reverb.reset()
+    for stage in (self.reverb, self.crop):
+      if stage is not None:
+        stage.reset()
     self._pending = {'harmonic': np.zeros([0], np.float32),
                      'noise': np.zeros([0], np.float32)}
 
@@ -271,8 +331,8 @@ class StreamingSynthesizer:
     Returns:
       {'harmonic', 'noise', 'audio'}: float32 [n], the samples now final
       (n is about n_frames * hop_size; the stream lags one frame behind).
-      'audio' is the model's output (with its reverb); the other two are
-      the dry synthesizer signals.
+      'audio' is the model's output (with its reverb and crop); the other
+      two are the dry synthesizer signals.
 
     Raises:
       ValueError: features of different lengths, not finite, or f0 < 0.
@@ -302,7 +362,40 @@ class StreamingSynthesizer:
     self._pending = {k: v[n:] for k, v in pending.items()}
     dry = parts['harmonic'] + parts['noise']
     parts['audio'] = dry if self.reverb is None else self.reverb.process(dry)
+    if self.crop is not None:
+      parts['audio'] = self.crop.process(parts['audio'])
     return parts
+
+
+class CropStream:
+  """`processors.Crop` of a stream.
+
+  Drops `front` samples at the start of the stream and holds back the last
+  `back` samples seen, which are dropped when the stream ends (`reset`).
+  """
+
+  def __init__(self, crop: processors.Crop):
+    self.front, self.back = _crop_amounts(crop)
+    self.reset()
+
+  @property
+  def n_samples(self) -> int:
+    """Samples removed from a whole stream."""
+    return self.front + self.back
+
+  def reset(self):
+    """A new stream: nothing dropped yet, nothing held."""
+    self._to_drop = self.front
+    self._held = np.zeros([0], np.float32)
+
+  def process(self, audio: np.ndarray) -> np.ndarray:
+    """float32 [n] -> the samples now known to be kept."""
+    dropped = min(self._to_drop, audio.size)
+    self._to_drop -= dropped
+    kept = np.concatenate([self._held, audio[dropped:]])
+    n = max(0, kept.size - self.back)
+    self._held = kept[n:]
+    return kept[:n]
 
 
 def _check_features(f0_hz, db, db_key):

@@ -16,7 +16,11 @@
 
 1. The input is read and resampled to 16 kHz block by block, and CREPE f0
    and loudness are computed per block with enough context to match
-   whole-file processing (`ddsp.features`), at the model's frame rate.
+   whole-file processing (`ddsp.features`), at the model's frame rate. A
+   model that takes power instead (models/vst/vst.gin) gets power computed
+   as in its training: `spectral_ops.compute_power` with its frame size,
+   centred frames, up to the frame centred on the end of the input (its
+   Crop drops the hop after it, so the output has the input's length).
 2. The features of the whole file are adjusted: the Colab's auto-adjust
    towards the training data's statistics, then manual shifts
    (`feature_adjustments`).
@@ -39,6 +43,7 @@ from ddsp.features import audio as audio_lib
 from ddsp.features import f0_loudness
 from ddsp.training import block_synthesis
 from ddsp.training import feature_adjustments
+from ddsp.training import inference
 from ddsp.training import model_folder
 import numpy as np
 import soundfile as sf
@@ -72,18 +77,45 @@ class TransferReport:
 def stream_features(stream: audio_lib.AudioStream, frame_rate: float,
                     crepe_model: Optional[str] = 'full',
                     viterbi: bool = True,
-                    block_seconds: float = DEFAULT_BLOCK_SECONDS
-                   ) -> Dict[str, Any]:
-  """f0, confidence and loudness of a 16 kHz stream at `frame_rate`.
+                    block_seconds: float = DEFAULT_BLOCK_SECONDS,
+                    power: Optional[inference.PowerFeature] = None,
+                    extra_frames: int = 0) -> Dict[str, Any]:
+  """f0, confidence and loudness (or power) of a 16 kHz stream.
+
+  Args:
+    stream: The input at 16 kHz.
+    frame_rate: Frames per second.
+    crepe_model: CREPE model size for f0.
+    viterbi: Viterbi smoothing of f0.
+    block_seconds: Audio analysed at once.
+    power: How the model computes power, for a power model (None: loudness).
+    extra_frames: Frames past the last whole hop of the input.
 
   Returns:
-    dict with 'f0_hz', 'f0_confidence', 'loudness_db' [n_frames] and
-    'n_samples' (16 kHz samples read).
+    dict with 'f0_hz', 'f0_confidence', 'loudness_db' (or 'power_db')
+    [n_frames] and 'n_samples' (16 kHz samples read).
   """
-  extractor = f0_loudness.FeatureExtractor(
-      frame_rate, model_capacity=crepe_model, viterbi=viterbi,
-      block_frames=int(block_seconds * frame_rate))
-  return extractor.stream(stream.blocks())
+  kwargs = {'model_capacity': crepe_model, 'viterbi': viterbi,
+            'block_frames': int(block_seconds * frame_rate)}
+  if power is None:
+    extractor = f0_loudness.FeatureExtractor(frame_rate, **kwargs)
+  else:
+    extractor = f0_loudness.PowerFeatureExtractor(
+        frame_rate, power.frame_size, **kwargs)
+  return extractor.stream(stream.blocks(), extra_frames)
+
+
+def _power_feature(synth: block_synthesis.BlockSynthesizer
+                  ) -> Optional[inference.PowerFeature]:
+  """How a power model computes its power (None for a loudness model)."""
+  power = synth.power_feature
+  if power is not None and power.padding != 'center':
+    raise ValueError(
+        f'{synth.gin_file}: the model computed its power with padding='
+        f'{power.padding!r}, but timbre transfer computes centred frames '
+        "('center', as models/vst/vst.gin). Train the model with "
+        f"{synth.preprocessor_type}.padding = 'center'.")
+  return power
 
 
 def adjust_features(features: feature_adjustments.Features,
@@ -119,13 +151,14 @@ def write_synthesis(synth: block_synthesis.BlockSynthesizer,
 
   Args:
     synth: The model and its block plan.
-    features: 'f0_hz' and 'loudness_db' [n_frames].
+    features: 'f0_hz' and 'loudness_db' (or 'power_db', the model's
+      `db_key`) [n_frames].
     output_path: Audio file written at the model's sample rate (format from
       its extension).
     verbose: Print progress and an estimate of the time left.
 
   Returns:
-    Samples written (n_frames * hop_size).
+    Samples written (n_frames * hop_size - synth.crop_samples).
   """
   folder = os.path.dirname(os.path.abspath(output_path))
   os.makedirs(folder, exist_ok=True)
@@ -134,14 +167,14 @@ def write_synthesis(synth: block_synthesis.BlockSynthesizer,
                                   prefix='.' + os.path.basename(output_path))
   os.close(fd)
   os.chmod(tmp_path, 0o666 & ~_umask())  # mkstemp makes it private.
-  n_total = len(features['f0_hz']) * synth.hop_size
+  n_total = len(features['f0_hz']) * synth.hop_size - synth.crop_samples
   progress = _Progress(n_total / synth.sample_rate) if verbose else None
   n_out = 0
   try:
     with sf.SoundFile(tmp_path, 'w', samplerate=synth.sample_rate,
                       channels=1, format=_sound_format(output_path)) as out:
       for audio in block_synthesis.synthesize_stream(
-          synth, features['f0_hz'], features['loudness_db']):
+          synth, features['f0_hz'], features[synth.db_key]):
         out.write(np.clip(audio, -1.0, 1.0))
         n_out += audio.size
         if progress:
@@ -242,7 +275,9 @@ def transfer_file(checkpoint_dir: str,
 
   Raises:
     FileNotFoundError: the model or the input does not exist.
-    ValueError: the input is not audio, or shorter than one frame.
+    ValueError: the input is not audio, or shorter than one frame; the
+      model takes neither loudness nor power, or power of frames that are
+      not centred.
   """
   t0 = time.time()
   files = model_folder.find_model_dir(checkpoint_dir)
@@ -253,12 +288,13 @@ def transfer_file(checkpoint_dir: str,
       noise_seed)
   t1 = time.time()
   feats = stream_features(stream, synth.frame_rate, crepe_model, viterbi,
-                          block_seconds)
-  if not feats['f0_hz'].size:
+                          block_seconds, _power_feature(synth),
+                          synth.extra_frames)
+  if feats['f0_hz'].size <= synth.extra_frames:
     raise ValueError(f'Input {input_path} is too short (less than one '
                      'frame).')
   t2 = time.time()
-  original = {k: feats[k] for k in f0_loudness.FEATURE_KEYS}
+  original = {k: v for k, v in feats.items() if k != 'n_samples'}
   adjusted = adjust_features(original, model_folder.load_statistics(files),
                              pitch_shift, loudness_shift, auto_adjust_on,
                              threshold, quiet, autotune, verbose)

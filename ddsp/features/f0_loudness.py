@@ -21,7 +21,10 @@ The features every DDSP dataset and transfer uses, computed in one place:
                          default), on the audio resampled to 16 kHz;
   loudness_db            A-weighted loudness
                          (`spectral_ops.compute_loudness`, 512-point FFT),
-                         on the same 16 kHz audio.
+                         on the same 16 kHz audio;
+  power_db               for power models (`PowerFeatureExtractor`): frame
+                         power (`spectral_ops.compute_power`) of the same
+                         16 kHz audio, as their preprocessor computes it.
 
 Both use the hop 16000 / frame_rate (a whole number: see `frame_rates`) and
 the same padding, so they have the same number of frames. Computing the
@@ -37,6 +40,7 @@ from ddsp.features import resampling
 import numpy as np
 
 FEATURE_KEYS = ('f0_hz', 'f0_confidence', 'loudness_db')
+POWER_FEATURE_KEYS = ('f0_hz', 'f0_confidence', 'power_db')
 LOUDNESS_N_FFT = 512
 
 
@@ -115,6 +119,8 @@ class FeatureExtractor:
   for the Viterbi smoothing, which sees only the context's frames).
   """
 
+  keys = FEATURE_KEYS  # What `analyse` returns, in order.
+
   def __init__(self, frame_rate=250, model_capacity=None, viterbi=True,
                context=1024, block_frames=1000):
     """Constructor.
@@ -152,18 +158,21 @@ class FeatureExtractor:
     k = self.context // self.hop
     return tuple(feats[key][k:k + n] for key in FEATURE_KEYS)
 
-  def stream(self, blocks):
+  def stream(self, blocks, extra_frames=0):
     """Features of a stream of 16 kHz blocks.
 
     Args:
       blocks: iterable of float32 `[n]` arrays at 16 kHz.
+      extra_frames: frames past the last whole hop (e.g. 1: the frame
+        centred on the end, which 'center' padding of the whole file has).
 
     Returns:
-      dict with 'f0_hz', 'f0_confidence', 'loudness_db' `[n_frames]` and
-      'n_samples' (16 kHz samples read); n_frames = n_samples // hop.
+      dict with `keys` ('f0_hz', 'f0_confidence', 'loudness_db')
+      `[n_frames]` and 'n_samples' (16 kHz samples read);
+      n_frames = n_samples // hop + extra_frames.
     """
     state = _StreamState(self.context)
-    out = {key: [] for key in FEATURE_KEYS}
+    out = {key: [] for key in self.keys}
     n_read = 0
     for block in blocks:
       n_read += block.size
@@ -172,7 +181,7 @@ class FeatureExtractor:
       while state.end >= ((state.next_frame + self.block_frames) * self.hop +
                           self.context):
         self._emit(state, self.block_frames, out)
-    n_frames = n_read // self.hop
+    n_frames = n_read // self.hop + extra_frames
     while state.next_frame < n_frames:
       self._emit(state, min(self.block_frames, n_frames - state.next_frame),
                  out)
@@ -185,11 +194,53 @@ class FeatureExtractor:
     """Analyses the next `n` frames and drops samples no longer needed."""
     start = state.next_frame * self.hop - self.context
     segment = state.segment(start, (n - 1) * self.hop + 2 * self.context + 1)
-    for key, values in zip(FEATURE_KEYS,
+    for key, values in zip(self.keys,
                            self.analyse(segment, state.next_frame, n)):
       out[key].append(np.asarray(values, np.float32))
     state.next_frame += n
     state.drop_before(state.next_frame * self.hop - self.context)
+
+
+class PowerFeatureExtractor(FeatureExtractor):
+  """f0, confidence and power (`spectral_ops.compute_power`, 'center'
+  padding) of a stream of 16 kHz blocks, as models/vst/vst.gin computes
+  its power in training."""
+
+  keys = POWER_FEATURE_KEYS
+
+  def __init__(self, frame_rate=50, frame_size=1024, **kwargs):
+    """Constructor.
+
+    Args:
+      frame_rate: frames per second, a whole number that divides 16000.
+      frame_size: samples of a power frame; the context grows to at least
+        half of it, so that block edges match whole-file processing.
+      **kwargs: the other `FeatureExtractor` arguments.
+
+    Raises:
+      ValueError: a frame rate that is not a whole divisor of 16000 Hz.
+    """
+    super().__init__(frame_rate, **kwargs)
+    if crepe_frontend.SAMPLE_RATE % self.hop:
+      raise ValueError(
+          f'Power is computed at whole frame rates that divide 16000 Hz; '
+          f'{frame_rate:g} frames/s is not one.')
+    self.frame_size = frame_size
+    half = -(-(frame_size // 2) // self.hop) * self.hop
+    self.context = max(self.context, half)
+
+  def analyse(self, segment, first, n):
+    """f0_hz, f0_confidence, power_db: float32 `[n]` (see the parent)."""
+    del first
+    rate = crepe_frontend.SAMPLE_RATE
+    f0_hz, confidence = f0(segment, rate, self.frame_rate, 'center',
+                           self.viterbi, self.model_capacity)
+    power_db = spectral_ops.compute_power(
+        segment[np.newaxis], sample_rate=rate, frame_rate=rate // self.hop,
+        frame_size=self.frame_size, padding='center')
+    k = self.context // self.hop
+    return (f0_hz[k:k + n], confidence[k:k + n],
+            np.asarray(power_db, np.float32)[0, k:k + n])
 
 
 class _StreamState:
