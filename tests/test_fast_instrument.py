@@ -35,6 +35,7 @@ from ddsp.training import inference
 from ddsp.training import models
 from ddsp.training import train_util
 from ddsp.training import transfer
+from ddsp.training import vst_contract
 import gin
 import training_toys
 
@@ -183,3 +184,73 @@ def test_tiny_fast_model_exports_a_saved_model(tiny_run):
        '--nometadata')
   export_dir = os.path.join(tiny_run, 'export')
   assert tf.saved_model.contains_saved_model(export_dir)
+
+
+# ------------------------------------------------------------------------------
+# models/vst/vst_fast.gin: the same optimization on the DDSP-VST model.
+# ------------------------------------------------------------------------------
+VST_CONFIG = 'models/vst/vst_fast.gin'
+
+
+@pytest.fixture
+def parsed_vst_config(tmp_path):
+  """The VST fast config parsed as `ddsp_run` parses it (then cleared)."""
+  gin_setup.parse_gin(str(tmp_path), gin_files=[
+      VST_CONFIG, 'datasets/tfrecord.gin'], gin_params=[
+          "TFRecordProvider.file_pattern='unused*'"])
+  yield
+  with gin.unlock_config():
+    gin.clear_config()
+
+
+@pytest.mark.parametrize('name, value', [
+    # The plugin's model (models/vst/vst.gin) ...
+    ('RnnFcDecoder.input_keys', ('pw_scaled', 'f0_scaled')),
+    ('RnnFcDecoder.rnn_channels', vst_contract.STATE_SIZE),
+    ('%frame_rate', vst_contract.FRAME_RATE),
+    # ... on the data layout it trains on ...
+    ('TFRecordProvider.frame_rate', vst_contract.FRAME_RATE),
+    ('TFRecordProvider.centered', True),
+    # ... with the fast optimization.
+    ('%batch_size', 4),
+    ('%learning_rate', 0.001),
+    ('Trainer.lr_decay_steps', 300),
+])
+def test_vst_fast_config_is_the_plugins_model_with_fast_optimization(
+    parsed_vst_config, name, value):
+  del parsed_vst_config
+  assert gin.query_parameter(name) == value
+
+
+def test_vst_fast_harmonic_part_starts_quieter_than_the_noise(
+    parsed_vst_config):
+  del parsed_vst_config
+  harmonic, noise = _start_amplitudes(models.get_model())
+  assert harmonic == pytest.approx(noise / 4.0, rel=1e-4)
+
+
+@pytest.mark.slow
+def test_tiny_vst_fast_model_exports_for_the_plugin_and_transfers(
+    tmp_path):
+  record = training_toys.write_tones_tfrecord(
+      str(tmp_path / 'tones.tfrecord'), tfrecord_layout.TFRecordLayout(
+          sample_rate=SAMPLE_RATE, frame_rate=FRAME_RATE,
+          example_secs=EXAMPLE_SECS, centered=True))
+  run = str(tmp_path / 'run')
+  _run('ddsp.training.ddsp_run', '--mode=train', f'--save_dir={run}',
+       f'--gin_file={VST_CONFIG}', '--gin_file=datasets/tfrecord.gin',
+       f"--gin_param=TFRecordProvider.file_pattern='{record}'",
+       *[f'--gin_param={p}'
+         for p in training_toys.tiny_vst_params(EXAMPLE_SECS)])
+  _run('ddsp.training.ddsp_export', f'--model_path={run}',
+       '--inference_model=vst_stateless_predict_controls', '--tflite',
+       '--notfjs', '--noreverb')
+  tflite = os.path.join(run, 'export', 'tflite', 'model.tflite')
+  assert vst_contract.check_tflite(tflite) == []
+  out = str(tmp_path / 'voice.wav')
+  transfer.transfer_file(run, VOICE, out, auto_adjust_on=False,
+                         crepe_model='tiny', verbose=False, noise_seed=0)
+  audio, rate = sf.read(out, dtype='float32')
+  assert rate == SAMPLE_RATE
+  assert abs(len(audio) / rate - sf.info(VOICE).duration) < 0.05
+  assert np.all(np.isfinite(audio)) and np.abs(audio).max() > 0.0
