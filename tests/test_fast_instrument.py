@@ -62,15 +62,20 @@ TINY_PARAMS = (
 )
 
 
-@pytest.fixture
-def parsed_config(tmp_path):
-  """The fast config parsed as `ddsp_run` parses it (then cleared)."""
-  gin_setup.parse_gin(str(tmp_path), gin_files=[
-      CONFIG, 'datasets/tfrecord.gin'], gin_params=[
+def _parsed(config, folder):
+  """Parses `config` as `ddsp_run` does; yields, then clears gin."""
+  gin_setup.parse_gin(folder, gin_files=[
+      config, 'datasets/tfrecord.gin'], gin_params=[
           "TFRecordProvider.file_pattern='unused*'"])
   yield
   with gin.unlock_config():
     gin.clear_config()
+
+
+@pytest.fixture
+def parsed_config(tmp_path):
+  """The fast config, parsed."""
+  yield from _parsed(CONFIG, str(tmp_path))
 
 
 @pytest.mark.parametrize('name, value', [
@@ -194,13 +199,8 @@ VST_CONFIG = 'models/vst/vst_fast.gin'
 
 @pytest.fixture
 def parsed_vst_config(tmp_path):
-  """The VST fast config parsed as `ddsp_run` parses it (then cleared)."""
-  gin_setup.parse_gin(str(tmp_path), gin_files=[
-      VST_CONFIG, 'datasets/tfrecord.gin'], gin_params=[
-          "TFRecordProvider.file_pattern='unused*'"])
-  yield
-  with gin.unlock_config():
-    gin.clear_config()
+  """The VST fast config, parsed."""
+  yield from _parsed(VST_CONFIG, str(tmp_path))
 
 
 @pytest.mark.parametrize('name, value', [

@@ -28,8 +28,6 @@ ddsp_run with models/vst/vst.gin, ddsp_export
 import contextlib
 import io
 import os
-import subprocess
-import sys
 import zipfile
 
 import numpy as np
@@ -59,12 +57,8 @@ TINY_VST_PARAMS = training_toys.tiny_vst_params(EXAMPLE_SECS)
 
 def _run(module, *args):
   """Runs a console script's module in a subprocess; fails on an error."""
-  env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL='3', TF_USE_LEGACY_KERAS='1')
-  proc = subprocess.run([sys.executable, '-m', module, *args], env=env,
-                        capture_output=True, text=True, timeout=900,
-                        cwd=REPO, check=False)
-  if proc.returncode:
-    raise AssertionError(f'{module} failed:\n{proc.stderr[-4000:]}')
+  training_toys.run_module(module, *args, timeout=900,
+                           env={'TF_CPP_MIN_LOG_LEVEL': '3'})
 
 
 def _export_main(*args):
