@@ -237,6 +237,28 @@ def test_missing_tfrecord_pattern_fails_at_start_up(tmp_path):
   assert not os.path.exists(tmp_path / 'run' / 'operative_config-0.gin')
 
 
+@pytest.mark.parametrize('param, says', [
+    ("TFRecordProvider.file_pattern='/no/such/dir/x.tfrecord*'",
+     ["No files match the TFRecord file_pattern '/no/such/dir/x.tfrecord*'"]),
+    # The tiny records are 250 frames/s, 'same' padding.
+    ('TFRecordProvider.frame_rate=50',
+     ['do not have the layout this run reads',
+      'ddsp_prepare_tfrecord --sample_rate=16000 --frame_rate=50']),
+])
+def test_unreadable_data_ends_the_command_with_what_to_do(tmp_path, param,
+                                                          says):
+  gin_file = training_toys.write_tiny_setup(str(tmp_path))
+  proc = training_toys.run_ddsp(
+      '--mode=train', f'--save_dir={tmp_path / "run"}',
+      f'--gin_file={gin_file}', f'--gin_param={param}', check=False,
+      timeout=300)
+  assert proc.returncode == 1
+  assert 'ddsp_run: error: ' in proc.stderr
+  for text in says:
+    assert text in proc.stderr
+  assert 'Traceback' not in proc.stderr
+
+
 def test_gin_typo_fails_at_start_up(tmp_path):
   gin_file = training_toys.write_tiny_setup(str(tmp_path))
   proc = training_toys.run_ddsp(

@@ -27,7 +27,7 @@ that imports absl flags; the libraries the scripts call take arguments.
 """
 
 import sys
-from typing import Callable, List, NoReturn
+from typing import Callable, List, NoReturn, Tuple, Type
 
 from absl import app
 from absl import flags
@@ -77,9 +77,26 @@ def parser(command_flags: flags.FlagValues) -> Callable[[List[str]], List[str]]:
 
 
 def run(main: Callable[[List[str]], None],
-        command_flags: flags.FlagValues) -> None:
-  """Runs `main` as absl's `app.run` does, with the script's flags."""
-  app.run(main, flags_parser=parser(command_flags))
+        command_flags: flags.FlagValues,
+        program: str = '',
+        user_errors: Tuple[Type[Exception], ...] = ()) -> None:
+  """Runs `main` as absl's `app.run` does, with the script's flags.
+
+  Args:
+    main: The command's main(argv).
+    command_flags: The command's FlagValues.
+    program: The command's name, for `fail`.
+    user_errors: Exception types that are the user's to fix (bad data, a
+      wrong path): they end the command with `<program>: error: <message>`
+      and exit status 1 instead of a traceback.
+  """
+  def main_reporting_user_errors(argv):
+    try:
+      main(argv)
+    except user_errors as e:
+      fail(program, e)
+
+  app.run(main_reporting_user_errors, flags_parser=parser(command_flags))
 
 
 def fail(program: str, error: Exception) -> NoReturn:

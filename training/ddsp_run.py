@@ -17,8 +17,7 @@ r"""Train, evaluate or sample a DDSP model configured with gin.
 Train (checkpoints, summaries and the operative config go to --save_dir):
 
   ddsp_run --mode=train --save_dir=~/tmp/my_run \
-    --gin_file=models/solo_instrument.gin \
-    --gin_file=datasets/tfrecord.gin \
+    --gin_file=models/solo_instrument.gin --gin_file=datasets/tfrecord.gin \
     --gin_param="TFRecordProvider.file_pattern='/data/train.tfrecord*'" \
     --gin_param="batch_size=16" --alsologtostderr
 
@@ -29,13 +28,13 @@ sample (audio / spectrogram summaries) from a run folder:
     --gin_file=datasets/tfrecord.gin \
     --gin_param="TFRecordProvider.file_pattern='/data/train.tfrecord*'"
 
-How the gin files are layered and checked: `ddsp.training.gin_setup`; the
-modes: `ddsp.training.run_modes`.
+Gin layering and checks: `ddsp.training.gin_setup`; modes: `run_modes`.
 """
 
 from absl import flags
 from absl import logging
 from ddsp.training import command_flags
+from ddsp.training import data
 from ddsp.training import gin_setup
 from ddsp.training import run_modes
 import gin
@@ -141,8 +140,9 @@ def main(unused_argv):
 
 
 def console_entry_point():
-  """From pip installed script."""
-  command_flags.run(main, FLAGS)
+  """From pip installed script; unreadable data ends it with the reason."""
+  command_flags.run(main, FLAGS, program='ddsp_run', user_errors=(
+      data.NoMatchingFilesError, data.LayoutMismatchError))
 
 
 if __name__ == '__main__':
