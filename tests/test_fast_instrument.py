@@ -136,20 +136,38 @@ def _run(module, *args):
                                   env={'TF_CPP_MIN_LOG_LEVEL': '3'})
 
 
+def _train_tiny(folder, config, params):
+  """Trains `config` with `params` on tones (centered, 50 frames/s) with
+  ddsp_run in `folder`; returns the run folder."""
+  record = training_toys.write_tones_tfrecord(
+      os.path.join(folder, 'tones.tfrecord'), tfrecord_layout.TFRecordLayout(
+          sample_rate=SAMPLE_RATE, frame_rate=FRAME_RATE,
+          example_secs=EXAMPLE_SECS, centered=True))
+  run = os.path.join(folder, 'run')
+  _run('ddsp.training.ddsp_run', '--mode=train', f'--save_dir={run}',
+       f'--gin_file={config}', '--gin_file=datasets/tfrecord.gin',
+       f"--gin_param=TFRecordProvider.file_pattern='{record}'",
+       *[f'--gin_param={p}' for p in params])
+  return run
+
+
+def _assert_voice_transfers(run, out, **kwargs):
+  """The voice through `run` with the streaming engine: a finite, non-silent
+  wav at the model's rate, as long as the voice."""
+  transfer.transfer_file(run, VOICE, out, auto_adjust_on=False,
+                         crepe_model='tiny', verbose=False, noise_seed=0,
+                         **kwargs)
+  audio, rate = sf.read(out, dtype='float32')
+  assert rate == SAMPLE_RATE
+  assert abs(len(audio) / rate - sf.info(VOICE).duration) < 0.05
+  assert np.all(np.isfinite(audio)) and np.abs(audio).max() > 0.0
+
+
 @pytest.fixture(scope='module')
 def tiny_run(tmp_path_factory):
   """Run folder of the tiny fast config trained STEPS steps with ddsp_run."""
-  folder = tmp_path_factory.mktemp('fast')
-  record = training_toys.write_tones_tfrecord(
-      str(folder / 'tones.tfrecord'), tfrecord_layout.TFRecordLayout(
-          sample_rate=SAMPLE_RATE, frame_rate=FRAME_RATE,
-          example_secs=EXAMPLE_SECS, centered=True))
-  run = str(folder / 'run')
-  _run('ddsp.training.ddsp_run', '--mode=train', f'--save_dir={run}',
-       f'--gin_file={CONFIG}', '--gin_file=datasets/tfrecord.gin',
-       f"--gin_param=TFRecordProvider.file_pattern='{record}'",
-       *[f'--gin_param={p}' for p in TINY_PARAMS])
-  return run
+  return _train_tiny(str(tmp_path_factory.mktemp('fast')), CONFIG,
+                     TINY_PARAMS)
 
 
 @pytest.mark.slow
@@ -172,14 +190,8 @@ def test_restored_model_keeps_the_quiet_harmonic_start(tiny_run):
 
 @pytest.mark.slow
 def test_voice_transfers_through_the_tiny_model(tiny_run, tmp_path):
-  out = str(tmp_path / 'voice.wav')
-  transfer.transfer_file(tiny_run, VOICE, out, pitch_shift=1.0,
-                         auto_adjust_on=False, crepe_model='tiny',
-                         verbose=False, noise_seed=0)
-  audio, rate = sf.read(out, dtype='float32')
-  assert rate == SAMPLE_RATE
-  assert abs(len(audio) / rate - sf.info(VOICE).duration) < 0.05
-  assert np.all(np.isfinite(audio)) and np.abs(audio).max() > 0.0
+  _assert_voice_transfers(tiny_run, str(tmp_path / 'voice.wav'),
+                          pitch_shift=1.0)
 
 
 @pytest.mark.slow
@@ -232,25 +244,11 @@ def test_vst_fast_harmonic_part_starts_quieter_than_the_noise(
 @pytest.mark.slow
 def test_tiny_vst_fast_model_exports_for_the_plugin_and_transfers(
     tmp_path):
-  record = training_toys.write_tones_tfrecord(
-      str(tmp_path / 'tones.tfrecord'), tfrecord_layout.TFRecordLayout(
-          sample_rate=SAMPLE_RATE, frame_rate=FRAME_RATE,
-          example_secs=EXAMPLE_SECS, centered=True))
-  run = str(tmp_path / 'run')
-  _run('ddsp.training.ddsp_run', '--mode=train', f'--save_dir={run}',
-       f'--gin_file={VST_CONFIG}', '--gin_file=datasets/tfrecord.gin',
-       f"--gin_param=TFRecordProvider.file_pattern='{record}'",
-       *[f'--gin_param={p}'
-         for p in training_toys.tiny_vst_params(EXAMPLE_SECS)])
+  run = _train_tiny(str(tmp_path), VST_CONFIG,
+                    training_toys.tiny_vst_params(EXAMPLE_SECS))
   _run('ddsp.training.ddsp_export', f'--model_path={run}',
        '--inference_model=vst_stateless_predict_controls', '--tflite',
        '--notfjs', '--noreverb')
   tflite = os.path.join(run, 'export', 'tflite', 'model.tflite')
   assert vst_contract.check_tflite(tflite) == []
-  out = str(tmp_path / 'voice.wav')
-  transfer.transfer_file(run, VOICE, out, auto_adjust_on=False,
-                         crepe_model='tiny', verbose=False, noise_seed=0)
-  audio, rate = sf.read(out, dtype='float32')
-  assert rate == SAMPLE_RATE
-  assert abs(len(audio) / rate - sf.info(VOICE).duration) < 0.05
-  assert np.all(np.isfinite(audio)) and np.abs(audio).max() > 0.0
+  _assert_voice_transfers(run, str(tmp_path / 'voice.wav'))
