@@ -59,7 +59,7 @@ def _folder_to_search(checkpoint_dir_or_zip: str,
     return _unzip(path, extract_dir)
   if os.path.isdir(path):
     return path
-  if os.path.exists(path + '.index'):
+  if _checkpoint_prefix(path):
     return os.path.dirname(path) or '.'
   raise FileNotFoundError(
       f'Model {checkpoint_dir_or_zip} is neither a folder, a checkpoint '
