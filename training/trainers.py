@@ -25,6 +25,7 @@ import os
 import time
 
 from absl import logging
+from ddsp.training import harmonic_warmup
 from ddsp.training import health
 from ddsp.training import train_util
 import gin
@@ -71,6 +72,7 @@ class Trainer(object):
     self.checkpoints_to_keep = checkpoints_to_keep
     self.grad_clip_norm = grad_clip_norm
     self.restore_keys = restore_keys
+    self.harmonic_warmup = harmonic_warmup.HarmonicWarmup()
     # Not a gin parameter (operative configs must stay readable by the
     # original): XLA-compile the per-replica step when DDSP_JIT_COMPILE=1 or
     # when set by `ddsp_run --jit_compile` / benchmarks before training.
@@ -162,7 +164,7 @@ class Trainer(object):
   def distribute_dataset(self, dataset):
     """Splits a `tf.data.Dataset` across replicas (other inputs unchanged)."""
     if isinstance(dataset, tf.data.Dataset):
-      if self._num_workers() > 1:
+      if self.num_workers() > 1:
         # Shard by examples: file sharding fails when there are fewer
         # TFRecord files than workers (e.g. a single train.tfrecord).
         options = tf.data.Options()
@@ -172,7 +174,7 @@ class Trainer(object):
       return self.strategy.experimental_distribute_dataset(dataset)
     return dataset
 
-  def _num_workers(self):
+  def num_workers(self):
     """Number of worker tasks of a multi-worker strategy (else 1)."""
     extended = getattr(self.strategy, 'extended', None)
     workers = getattr(extended, '_num_workers', None)
@@ -208,11 +210,20 @@ class Trainer(object):
     return losses
 
   def _grads_and_losses(self, batch):
-    """d(total_loss)/d(trainable variables), and the losses + health dict."""
+    """d(total_loss + harmonic warm-up loss)/d(variables); losses + health.
+
+    The warm-up loss (`harmonic_warmup`, early steps only) is reported
+    apart: `total_loss` stays the model's own loss.
+    """
     with tf.GradientTape() as tape:
       outputs, losses = self.model(batch, return_losses=True, training=True)
-    grads = tape.gradient(losses['total_loss'],
-                          self.model.trainable_variables)
+      objective = losses['total_loss']
+      if self.harmonic_warmup.applies_to(self.model):
+        losses = dict(losses)
+        losses[harmonic_warmup.LOSS_NAME] = self.harmonic_warmup.loss(
+            self.model, batch, outputs, self.step)
+        objective += losses[harmonic_warmup.LOSS_NAME]
+    grads = tape.gradient(objective, self.model.trainable_variables)
     # Read off the outputs after the tape: no effect on the gradients.
     return grads, dict(losses, **health.signals(self.model, batch, outputs))
 
