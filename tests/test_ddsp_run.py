@@ -91,6 +91,7 @@ def test_flag_defaults():
   assert defaults['gin_param'] == []
   assert defaults['run_once'] is False
   assert defaults['initial_delay_secs'] is None
+  assert defaults['auto_restart'] is True
 
 
 # ---------------------------------------------------------------------------
@@ -125,6 +126,14 @@ def test_parse_gin_layers_base_eval_operative_files_and_params(tmp_path):
   assert gin.query_parameter('Trainer.grad_clip_norm') == 3.0
   assert gin.query_parameter('evaluate.evaluator_classes') is not None
   assert gin.query_parameter('sample.evaluator_classes') is not None
+
+
+@pytest.mark.parametrize('auto_restart', [True, False])
+def test_auto_restart_flag_sets_the_collapse_detector(tmp_path, auto_restart):
+  FLAGS.auto_restart = auto_restart
+  ddsp_run.parse_gin(str(tmp_path))
+  from ddsp.training import health  # pylint: disable=g-import-not-at-top
+  assert health.CollapseDetector().restart is auto_restart
 
 
 def test_parse_gin_reads_the_operative_config_next_to_a_checkpoint_prefix(

@@ -23,6 +23,7 @@ from ddsp.training import gin_setup
 from ddsp.training import health
 from ddsp.training import run_modes
 from ddsp.training import train_util
+from ddsp.training import trainers
 import gin
 import numpy as np
 import pytest
@@ -103,7 +104,41 @@ def test_detector_fires_once_after_patience_collapsed_summaries(caplog):
   warnings = [r for r in caplog.records if 'HARMONIC COLLAPSE' in r.message]
   assert len(warnings) == 1
   assert 'at step 5' in warnings[0].message
-  assert '--seed' in warnings[0].message
+
+
+@pytest.mark.parametrize('restart, advice', [
+    (True, '--noauto_restart'), (False, '--seed')])
+def test_warning_says_what_happens_next(restart, advice):
+  detector = health.CollapseDetector(patience=1, restart=restart)
+  assert advice in detector.message(5, _values(-60.0))
+
+
+def test_an_early_collapse_restarts_by_default(tmp_path, clean_gin):
+  detector = health.CollapseDetector()
+  assert detector.restart
+  assert detector.should_restart(detector.restart_within_steps, str(tmp_path))
+  assert not detector.should_restart(detector.restart_within_steps + 1,
+                                     str(tmp_path))
+
+
+def test_run_moves_aside_on_any_file_system():
+  """Files move with tf.io.gfile (gs:// too), folders file by file."""
+  gfile = tf.io.gfile
+  run_dir = 'ram://health_test_run'
+  gfile.makedirs(run_dir + '/summaries/train')
+  for name in ('checkpoint', 'ckpt-1.index', 'summaries/train/events'):
+    with gfile.GFile(f'{run_dir}/{name}', 'w') as f:
+      f.write(name)
+  target = health.move_run_aside(run_dir, 7)
+  assert target == run_dir + '/collapsed-7'
+  assert gfile.listdir(run_dir) == ['collapsed-7']
+  with gfile.GFile(target + '/summaries/train/events') as f:
+    assert f.read() == 'summaries/train/events'
+  assert health.count_restarts(run_dir) == 1
+  # A second collapse of the same seed gets its own folder.
+  with gfile.GFile(run_dir + '/checkpoint', 'w') as f:
+    f.write('again')
+  assert health.move_run_aside(run_dir, 7) == run_dir + '/collapsed-7.1'
 
 
 def test_detector_ignores_unvoiced_data():
@@ -179,6 +214,47 @@ def test_forced_collapse_warns_then_restarts_with_a_new_seed(
   operative = open(os.path.join(run_dir, 'operative_config-0.gin')).read()
   assert 'random_seed.seed = 4321' in operative
   assert 'random_seed.seed = 77\n' not in operative
+
+
+FORCED_COLLAPSE = ('Harmonic.scale_fn = @silenced_amplitudes',
+                   'FilteredNoise.initial_bias = 0.0',
+                   'train.steps_per_summary=1', 'CollapseDetector.patience=2')
+
+
+def test_restart_starts_fresh_not_from_another_restore_dir(
+    tmp_path, clean_gin, caplog, monkeypatch):
+  monkeypatch.setattr(train_util, 'pick_seed', lambda: 4321)
+  pretrained = _parse(tmp_path, 'train.num_steps=2',
+                      'CollapseDetector.restart=False')
+  run_modes.train(pretrained, pretrained, seed=1)
+  with gin.unlock_config():
+    gin.clear_config()
+  # Parsed like ddsp_run --restore_dir: the pretrained run's config first.
+  _parse(tmp_path, 'train.num_steps=5', *FORCED_COLLAPSE,
+         'CollapseDetector.restart=True', 'CollapseDetector.max_restarts=1')
+  run_dir = str(tmp_path / 'finetune')
+  with caplog.at_level(logging.INFO, logger='absl'):
+    run_modes.train(run_dir, pretrained, seed=77)
+  # The first attempt resumed the pretrained run at step 2 and collapsed;
+  # the restart began at step 0 from a fresh initialisation.
+  assert 'operative_config-2.gin' in os.listdir(
+      os.path.join(run_dir, 'collapsed-77'))
+  assert 'operative_config-0.gin' in os.listdir(run_dir)
+  assert train_util.get_latest_checkpoint(run_dir).endswith('ckpt-5')
+
+
+def test_no_restart_with_several_workers(tmp_path, clean_gin, caplog,
+                                         monkeypatch):
+  """Only the chief sees the collapse: one worker restarting alone hangs."""
+  monkeypatch.setattr(trainers.Trainer, 'num_workers', lambda self: 2)
+  run_dir = _parse(tmp_path, 'train.num_steps=4', *FORCED_COLLAPSE)
+  with caplog.at_level(logging.INFO, logger='absl'):
+    run_modes.train(run_dir, run_dir, seed=77)
+  assert len(_collapse_warnings(caplog)) == 1
+  assert any('restart after a harmonic collapse is off with 2 workers'
+             in r.message for r in caplog.records)
+  assert health.count_restarts(run_dir) == 0
+  assert train_util.get_latest_checkpoint(run_dir).endswith('ckpt-4')
 
 
 # ---------------------------------------------------------------------------

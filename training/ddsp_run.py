@@ -22,11 +22,7 @@ Train (checkpoints, summaries and the operative config go to --save_dir):
     --gin_param="batch_size=16" --alsologtostderr
 
 Re-running the command resumes from the newest checkpoint. Evaluate or
-sample (audio / spectrogram summaries) from a run folder:
-
-  ddsp_run --mode=sample --save_dir=~/tmp/my_run --run_once \
-    --gin_file=datasets/tfrecord.gin \
-    --gin_param="TFRecordProvider.file_pattern='/data/train.tfrecord*'"
+sample from a run folder: --mode=sample --run_once (same data flags).
 
 Gin layering and checks: `ddsp.training.gin_setup`; modes: `run_modes`.
 """
@@ -82,6 +78,10 @@ flags.DEFINE_float('train_minutes', None, 'Wall-clock training budget in '
 flags.DEFINE_integer('seed', None, 'Seed of the RNGs (picked and logged if '
                      'unset); recorded in the operative config.',
                      flag_values=FLAGS)
+flags.DEFINE_boolean('auto_restart', True, 'Restart from a fresh '
+                     'initialisation (new seed, old files kept aside) when '
+                     'the harmonic part collapses early in training.',
+                     flag_values=FLAGS)
 
 # Gin config flags.
 flags.DEFINE_multi_string('gin_search_path', [],
@@ -96,7 +96,7 @@ flags.DEFINE_multi_string('gin_param', [],
                           'Newline separated list of Gin parameter bindings.',
                           flag_values=FLAGS)
 
-# Evaluation/sampling specific flags.
+# Evaluation/sampling flags.
 flags.DEFINE_boolean('run_once', False, 'Whether evaluation will run once.',
                      flag_values=FLAGS)
 flags.DEFINE_integer('initial_delay_secs', None,
@@ -106,9 +106,10 @@ flags.DEFINE_integer('initial_delay_secs', None,
 
 def parse_gin(restore_dir):
   """Parses the layered gin configuration of the flags (gin_setup)."""
+  restart = [] if FLAGS.auto_restart else ['CollapseDetector.restart=False']
   gin_setup.parse_gin(restore_dir,
                       gin_files=FLAGS.gin_file,
-                      gin_params=FLAGS.gin_param,
+                      gin_params=FLAGS.gin_param + restart,
                       gin_search_paths=FLAGS.gin_search_path,
                       tpu=bool(FLAGS.tpu))
 
@@ -125,13 +126,11 @@ def main(unused_argv):
     run_modes.allow_memory_growth()
 
   if FLAGS.mode == 'train':
-    run_modes.train(save_dir, restore_dir,
-                    tpu=FLAGS.tpu,
+    run_modes.train(save_dir, restore_dir, tpu=FLAGS.tpu,
                     cluster_config=FLAGS.cluster_config,
                     early_stop_loss_value=FLAGS.early_stop_loss_value,
                     report_loss_to_hypertune=FLAGS.hypertune,
-                    jit_compile=FLAGS.jit_compile,
-                    seed=FLAGS.seed,
+                    jit_compile=FLAGS.jit_compile, seed=FLAGS.seed,
                     train_minutes=FLAGS.train_minutes)
   else:
     run_modes.evaluate_or_sample(FLAGS.mode, save_dir, restore_dir,

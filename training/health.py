@@ -31,8 +31,7 @@ rule that turns a series of summary-step values into one warning (and,
 optionally, a restart of the run, see `CollapseRestart`).
 """
 
-import os
-import shutil
+import posixpath
 
 from absl import logging
 from ddsp import synths
@@ -196,14 +195,16 @@ class CollapseDetector(object):
   Rule: a summary step is *collapsed* when its mean harmonic-to-noise ratio
   is below `hnr_threshold_db` while at least `min_voiced_share` of the data
   frames are voiced. The detector fires once, at the `patience`-th collapsed
-  summary step in a row, and logs one warning.
+  summary step in a row, and logs one warning. By default an early collapse
+  restarts the run (`should_restart`; off with `ddsp_run --noauto_restart`
+  or `CollapseDetector.restart = False`).
   """
 
   def __init__(self,
                hnr_threshold_db=-20.0,
                patience=3,
                min_voiced_share=0.2,
-               restart=False,
+               restart=True,
                restart_within_steps=2000,
                max_restarts=2):
     """Constructor.
@@ -215,7 +216,7 @@ class CollapseDetector(object):
       min_voiced_share: Voiced share of the data needed to judge at all
         (unvoiced data has nothing harmonic to lose).
       restart: Ask the run to start again with a new seed when firing at a
-        step <= `restart_within_steps` (see `should_restart`).
+        step <= `restart_within_steps` (see `should_restart`); on by default.
       restart_within_steps: Latest step at which a collapse restarts a run.
       max_restarts: Restarts allowed per run folder (counted as its
         `collapsed-*` folders).
@@ -256,6 +257,15 @@ class CollapseDetector(object):
 
   def message(self, step, health):
     """The warning: what happened and what to do."""
+    if self.restart:
+      todo = ('Training restarts by itself from a fresh initialisation with a '
+              f'new seed if this is step {self.restart_within_steps} or '
+              f'earlier and fewer than {self.max_restarts} restarts were made '
+              '(turn off: ddsp_run --noauto_restart).')
+    else:
+      todo = ('What to do: stop this run and train again from scratch with '
+              'another seed (ddsp_run --seed=<n>, on an empty --save_dir), or '
+              'let training restart itself (leave out --noauto_restart).')
     return (
         '\n' + '!' * 72 + '\n'
         f'HARMONIC COLLAPSE at step {step}: for {self.patience} summary steps '
@@ -264,11 +274,7 @@ class CollapseDetector(object):
         f'({describe(health)}), although the data is voiced.\n'
         'The model now plays (almost) only filtered noise, while the loss can '
         'still look normal; watch health/harmonic_to_noise_db in TensorBoard.'
-        '\n'
-        'What to do: stop this run and train again from scratch with another '
-        'seed (ddsp_run --seed=<n>, on an empty --save_dir), or let training '
-        'restart itself: --gin_param="CollapseDetector.restart=True".\n'
-        + '!' * 72)
+        '\n' + todo + '\n' + '!' * 72)
 
   def should_restart(self, step, save_dir):
     """Whether a collapse at `step` restarts the run in `save_dir`."""
@@ -299,20 +305,36 @@ def count_restarts(save_dir):
 def move_run_aside(save_dir, seed):
   """Moves a run's files into `<save_dir>/collapsed-<seed>/`.
 
+  Works on any file system TensorFlow reads (local folders, `gs://`...):
+  files are renamed one by one (Cloud Storage cannot rename folders).
+
   Args:
-    save_dir: The run folder (local path).
+    save_dir: The run folder.
     seed: Seed of the collapsed run (names the folder).
 
   Returns:
     The folder the files went to.
   """
-  target = os.path.join(save_dir, f'{COLLAPSED_PREFIX}{seed}')
+  target = posixpath.join(save_dir, f'{COLLAPSED_PREFIX}{seed}')
   suffix = 1
-  while os.path.exists(target):
-    target = os.path.join(save_dir, f'{COLLAPSED_PREFIX}{seed}.{suffix}')
+  while tf.io.gfile.exists(target):
+    target = posixpath.join(save_dir, f'{COLLAPSED_PREFIX}{seed}.{suffix}')
     suffix += 1
-  os.makedirs(target)
-  for name in os.listdir(save_dir):
+  tf.io.gfile.makedirs(target)
+  for name in tf.io.gfile.listdir(save_dir):
+    name = name.rstrip('/')
     if not name.startswith(COLLAPSED_PREFIX):
-      shutil.move(os.path.join(save_dir, name), os.path.join(target, name))
+      _move(posixpath.join(save_dir, name), posixpath.join(target, name))
   return target
+
+
+def _move(source, target):
+  """Moves a file, or a folder file by file, with tf.io.gfile."""
+  if not tf.io.gfile.isdir(source):
+    tf.io.gfile.rename(source, target)
+    return
+  tf.io.gfile.makedirs(target)
+  for name in tf.io.gfile.listdir(source):
+    name = name.rstrip('/')
+    _move(posixpath.join(source, name), posixpath.join(target, name))
+  tf.io.gfile.rmtree(source)

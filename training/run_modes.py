@@ -78,10 +78,10 @@ def train(save_dir: str,
 
   The seed (given, recorded in a resumed run's operative config, or picked)
   is bound as `random_seed.seed`, so the new operative config records it.
-  When the loop reports a harmonic collapse (`health.CollapseRestart`, only
-  with `CollapseDetector.restart=True`), the run's files move to
-  `<save_dir>/collapsed-<seed>/` and training starts again from a fresh
-  initialisation with a new seed.
+  When the loop reports an early harmonic collapse (`health.CollapseRestart`;
+  on by default, off with `CollapseDetector.restart=False`), the run's files
+  move to `<save_dir>/collapsed-<seed>/` and training starts again from a
+  fresh initialisation with a new seed (not from `restore_dir`).
 
   `train_minutes` is a wall-clock budget for this call (`time_budget`): it
   starts here, a restart after a collapse spends what is left of it, and
@@ -104,6 +104,8 @@ def train(save_dir: str,
     except health.CollapseRestart as restart:
       moved_to = health.move_run_aside(save_dir, seed)
       seed = train_util.record_seed(train_util.pick_seed())
+      # A fresh start: not the weights of another --restore_dir again.
+      restore_dir = save_dir
       logging.warning('Restarting after the collapse at step %d with seed %d;'
                       ' the collapsed run is in %s.', restart.step, seed,
                       moved_to)

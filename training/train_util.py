@@ -455,6 +455,11 @@ def train(data_provider,
   # Built before the operative config is written, which then records it.
   detector = (health.CollapseDetector() if health.has_harmonic(trainer.model)
               else None)
+  if detector is not None and detector.restart and trainer.num_workers() > 1:
+    # Every worker would have to restart together; only the chief knows.
+    logging.info('Automatic restart after a harmonic collapse is off with '
+                 '%d workers.', trainer.num_workers())
+    detector.restart = False
 
   if save_dir:
     summary_dir = os.path.join(save_dir, 'summaries', 'train')
