@@ -20,8 +20,9 @@ synthesiser in their `ProcessorGroup` this module computes, per batch:
 
 * `health/harmonic_amplitude`: mean of the Harmonic `amplitudes` control.
 * `health/harmonic_to_noise_db`: energy of the harmonic signal(s) over the
-  energy of the `FilteredNoise` signal(s) of the synthesised audio,
-    hnr_db = 10 * log10((mean(h^2) + eps) / (mean(n^2) + eps)).
+  energy of the `FilteredNoise` signal(s) of the synthesised audio, over
+  the samples of voiced frames (all samples when none is voiced),
+    hnr_db = 10 * log10((mean_v(h^2) + eps) / (mean_v(n^2) + eps)).
 * `health/voiced_share`: share of data frames with f0_confidence above
   `VOICED_CONFIDENCE` (f0_hz > 0 when the batch has no confidence).
 
@@ -77,26 +78,51 @@ def has_harmonic(model):
 # ---------------------------------------------------------------------------
 # Signals (traced; no host reads).
 # ---------------------------------------------------------------------------
-def _energy(signals):
-  """Mean power of a list of [batch, n_samples] signals (summed over them).
+def _energy(signals, weights=None):
+  """Weighted mean power of [batch, n_samples] signals (summed over them).
 
-  e = sum_k mean(x_k^2)
+  e = sum_k sum_t(w_t x_k[t]^2) / sum_t(w_t), w = 1 without weights.
   """
-  return tf.add_n([tf.reduce_mean(tf.square(tf.cast(x, tf.float32)))
-                   for x in signals])
+  def power(x):
+    x = tf.square(tf.cast(x, tf.float32))
+    if weights is None:
+      return tf.reduce_mean(x)
+    return tf.reduce_sum(x * weights) / tf.reduce_sum(weights)
+  return tf.add_n([power(x) for x in signals])
 
 
-def harmonic_to_noise_db(harmonic, noise):
-  """Harmonic over noise energy in dB, a scalar.
+def _sample_weights(voiced, n_samples):
+  """Frame mask [batch, n_frames(, 1)] -> float weights [batch, n_samples].
+
+  Sample t belongs to frame floor(t * n_frames / n_samples); a batch with no
+  voiced frame weighs every sample (the detector ignores it anyway).
+  """
+  voiced = tf.cast(tf.reshape(voiced, [tf.shape(voiced)[0], -1]), tf.float32)
+  n_frames = tf.shape(voiced)[1]
+  frame_of_sample = (tf.range(n_samples) * n_frames) // n_samples
+  weights = tf.gather(voiced, frame_of_sample, axis=1)
+  return tf.cond(tf.reduce_sum(weights) > 0.0,
+                 lambda: weights, lambda: tf.ones_like(weights))
+
+
+def harmonic_to_noise_db(harmonic, noise, voiced=None):
+  """Harmonic over noise energy in dB, a scalar, over voiced frames.
 
   Args:
     harmonic: List of harmonic signals, each [batch, n_samples].
     noise: List of noise signals, each [batch, n_samples].
+    voiced: Optional frame mask [batch, n_frames(, 1)]: only the samples of
+      voiced frames count (loud unvoiced passages are the noise's to play).
+      None (or no voiced frame at all) counts every sample.
 
   Returns:
     10 * log10((e_h + eps) / (e_n + eps)).
   """
-  ratio = (_energy(harmonic) + _EPS) / (_energy(noise) + _EPS)
+  weights = None
+  if voiced is not None:
+    weights = _sample_weights(voiced, tf.shape(harmonic[0])[1])
+  ratio = ((_energy(harmonic, weights) + _EPS) /
+           (_energy(noise, weights) + _EPS))
   return 10.0 * tf.math.log(ratio) / tf.math.log(10.0)
 
 
@@ -104,6 +130,18 @@ def mean_amplitude(amplitudes):
   """Mean of a list of `amplitudes` controls ([batch, n_frames, 1] each)."""
   return tf.reduce_mean(tf.stack(
       [tf.reduce_mean(tf.cast(a, tf.float32)) for a in amplitudes]))
+
+
+def voiced_frames(batch):
+  """Voiced-frame mask of a batch (bool, the shape of its f0), or None.
+
+  f0_confidence > VOICED_CONFIDENCE, or f0_hz > 0 without a confidence.
+  """
+  if 'f0_confidence' in batch:
+    return batch['f0_confidence'] > VOICED_CONFIDENCE
+  if 'f0_hz' in batch:
+    return batch['f0_hz'] > 0.0
+  return None
 
 
 def voiced_share(batch):
@@ -116,11 +154,7 @@ def voiced_share(batch):
   Returns:
     mean(f0_confidence > VOICED_CONFIDENCE), or mean(f0_hz > 0).
   """
-  if 'f0_confidence' in batch:
-    voiced = batch['f0_confidence'] > VOICED_CONFIDENCE
-  else:
-    voiced = batch['f0_hz'] > 0.0
-  return tf.reduce_mean(tf.cast(voiced, tf.float32))
+  return tf.reduce_mean(tf.cast(voiced_frames(batch), tf.float32))
 
 
 def _processor_outputs(outputs, processors, key):
@@ -150,10 +184,11 @@ def signals(model, batch, outputs):
     return {}
   health = {AMPLITUDE: mean_amplitude([c['amplitudes'] for c in controls])}
   noise = _processor_outputs(outputs, noise_synths(model), 'signal')
+  voiced = voiced_frames(batch)
   if noise:
     health[HNR_DB] = harmonic_to_noise_db(
-        _processor_outputs(outputs, harmonic, 'signal'), noise)
-  if 'f0_confidence' in batch or 'f0_hz' in batch:
+        _processor_outputs(outputs, harmonic, 'signal'), noise, voiced)
+  if voiced is not None:
     health[VOICED] = voiced_share(batch)
   return {k: tf.stop_gradient(v) for k, v in health.items()}
 
