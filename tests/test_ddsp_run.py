@@ -243,7 +243,7 @@ def test_missing_tfrecord_pattern_fails_at_start_up(tmp_path):
               gin_file=[gin_file],
               gin_param=["TFRecordProvider.file_pattern="
                          "'/no/such/dir/x.tfrecord*'"])
-  assert not os.path.exists(tmp_path / 'run' / 'operative_config-0.gin')
+  assert not os.path.exists(tmp_path / 'run')  # Nothing left behind.
 
 
 @pytest.mark.parametrize('param, says', [
@@ -266,6 +266,27 @@ def test_unreadable_data_ends_the_command_with_what_to_do(tmp_path, param,
   for text in says:
     assert text in proc.stderr
   assert 'Traceback' not in proc.stderr
+
+
+@pytest.mark.parametrize('flags, says', [
+    ((), 'No model is configured: add a model config, e.g. '
+         '--gin_file=models/solo_instrument.gin'),
+    (('--gin_file=nonexistent.gin',), "Gin file 'nonexistent.gin' not found"),
+    (('--gin_file=models/solo_instrument.gin', '--gin_param=bogus.param=1'),
+     "Unknown gin configurable 'bogus' in --gin_param 'bogus.param=1'"),
+    (('--gin_file=models/solo_instrument.gin', '--gin_param=train.num_stepz=1'),
+     "Gin configuration: Configurable 'train' doesn't have a parameter named "
+     "'num_stepz'"),
+])
+def test_bad_configuration_ends_the_command_with_what_to_do(tmp_path, flags,
+                                                            says):
+  save_dir = tmp_path / 'run'
+  proc = training_toys.run_ddsp('--mode=train', f'--save_dir={save_dir}',
+                                *flags, check=False, timeout=300)
+  assert proc.returncode == 1
+  assert 'ddsp_run: error: ' + says in proc.stderr.replace('\n', ' ')
+  assert 'Traceback' not in proc.stderr
+  assert not save_dir.exists()
 
 
 def test_gin_typo_fails_at_start_up(tmp_path):

@@ -34,7 +34,6 @@ from ddsp.training import data
 from ddsp.training import gin_setup
 from ddsp.training import run_modes
 import gin
-import tensorflow as tf
 
 FLAGS = command_flags.new_flag_values()
 
@@ -115,33 +114,34 @@ def parse_gin(restore_dir):
 
 
 def main(unused_argv):
-  """Parse gin config and run ddsp training, evaluation, or sampling."""
+  """Parses the gin config, then trains, evaluates or samples."""
   save_dir, restore_dir = run_modes.run_dirs(FLAGS.save_dir, FLAGS.restore_dir)
   logging.info('Restore Dir: %s', restore_dir)
   logging.info('Save Dir: %s', save_dir)
-  tf.io.gfile.makedirs(restore_dir)  # Only makes dirs if they don't exist.
   parse_gin(restore_dir)
+  gin_setup.require_model()
   logging.info('Operative Gin Config:\n%s', gin.config.config_str())
   if FLAGS.allow_memory_growth:
     run_modes.allow_memory_growth()
-
-  if FLAGS.mode == 'train':
-    run_modes.train(save_dir, restore_dir, tpu=FLAGS.tpu,
-                    cluster_config=FLAGS.cluster_config,
-                    early_stop_loss_value=FLAGS.early_stop_loss_value,
-                    report_loss_to_hypertune=FLAGS.hypertune,
-                    jit_compile=FLAGS.jit_compile, seed=FLAGS.seed,
-                    train_minutes=FLAGS.train_minutes)
-  else:
-    run_modes.evaluate_or_sample(FLAGS.mode, save_dir, restore_dir,
-                                 run_once=FLAGS.run_once,
-                                 initial_delay_secs=FLAGS.initial_delay_secs)
+  with run_modes.removed_on_failure(save_dir):  # Nothing new left on failure.
+    if FLAGS.mode == 'train':
+      run_modes.train(save_dir, restore_dir, tpu=FLAGS.tpu,
+                      cluster_config=FLAGS.cluster_config,
+                      early_stop_loss_value=FLAGS.early_stop_loss_value,
+                      report_loss_to_hypertune=FLAGS.hypertune,
+                      jit_compile=FLAGS.jit_compile, seed=FLAGS.seed,
+                      train_minutes=FLAGS.train_minutes)
+    else:
+      run_modes.evaluate_or_sample(FLAGS.mode, save_dir, restore_dir,
+                                   run_once=FLAGS.run_once,
+                                   initial_delay_secs=FLAGS.initial_delay_secs)
 
 
 def console_entry_point():
   """From pip installed script; unreadable data ends it with the reason."""
   command_flags.run(main, FLAGS, program='ddsp_run', user_errors=(
-      data.NoMatchingFilesError, data.LayoutMismatchError))
+      data.NoMatchingFilesError, data.LayoutMismatchError,
+      gin_setup.GinConfigError))
 
 
 if __name__ == '__main__':

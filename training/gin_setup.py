@@ -39,6 +39,10 @@ from gin import config_parser
 import tensorflow as tf
 
 
+class GinConfigError(ValueError):
+  """A run's gin configuration cannot be used: the user's to fix."""
+
+
 def find_gin_path(module_file: str = __file__) -> str:
   """Folder holding the shipped gin configs.
 
@@ -72,7 +76,8 @@ def _statements(config_text: str, where: str):
   try:
     return list(config_parser.ConfigParser(config_text, delegate))
   except (SyntaxError, tokenize.TokenError) as e:
-    raise ValueError(f'Cannot parse the gin bindings of {where}: {e}') from e
+    raise GinConfigError(
+        f'Cannot parse the gin bindings of {where}: {e}') from e
 
 
 def _import_for_gin(module_name: str) -> None:
@@ -99,7 +104,7 @@ def unknown_selectors(config_text: str, where: str) -> List[str]:
     The unknown selectors, in order of appearance.
 
   Raises:
-    ValueError: the text is not valid gin syntax.
+    GinConfigError: the text is not valid gin syntax.
   """
   registry = gin.config._REGISTRY  # pylint: disable=protected-access
   unknown = []
@@ -121,7 +126,7 @@ def is_shipped_config(path: str, gin_path: str = GIN_PATH) -> bool:
 
 def _fail_on_unknown(unknown: Sequence[str], where: str) -> None:
   if unknown:
-    raise ValueError(
+    raise GinConfigError(
         f'Unknown gin configurable {unknown[0]!r} in {where} (misspelled '
         'name, or a module that is not imported?).')
 
@@ -153,8 +158,8 @@ def check_gin_names(gin_files: Sequence[str],
     gin_search_paths: Extra folders gin looks files up in.
 
   Raises:
-    ValueError: naming the unknown configurable and where it was found, or
-      the text that does not parse.
+    GinConfigError: naming the unknown configurable and where it was found,
+      or the text that does not parse.
   """
   for param in gin_params:
     where = f'--gin_param {param!r}'
@@ -221,9 +226,38 @@ def parse_gin(restore_dir: str,
     _parse_base_configs(tpu)
     _parse_operative_config(restore_dir)
     local_files = cloud.make_file_paths_local(list(gin_files), GIN_PATH)
+    _require_files(local_files, gin_search_paths)
     # A gs:// file is checked in its downloaded copy (in GIN_PATH).
     check_gin_names([os.path.join(GIN_PATH, local) if local != given else given
                      for given, local in zip(gin_files, local_files)],
                     gin_params, gin_search_paths)
-    gin.parse_config_files_and_bindings(
-        local_files, list(gin_params), skip_unknown=True)
+    try:
+      gin.parse_config_files_and_bindings(
+          local_files, list(gin_params), skip_unknown=True)
+    except ValueError as e:  # e.g. an unknown parameter of a configurable.
+      raise GinConfigError(f'Gin configuration: {e}') from e
+
+
+def _require_files(gin_files: Sequence[str],
+                   gin_search_paths: Sequence[str]) -> None:
+  """Fails clearly on a gin file found neither as given nor in a search path."""
+  folders = [GIN_PATH] + list(gin_search_paths)
+  for path in gin_files:
+    candidates = [path] + [os.path.join(d, path) for d in folders]
+    if not any(tf.io.gfile.exists(c) for c in candidates):
+      raise GinConfigError(
+          f'Gin file {path!r} not found (looked as given and in '
+          f'{", ".join(folders)}): give a path to a .gin file or a shipped '
+          "config such as 'models/solo_instrument.gin'.")
+
+
+def require_model() -> None:
+  """Fails clearly when the parsed configuration names no model."""
+  try:
+    gin.query_parameter('get_model.model')
+  except ValueError:
+    raise GinConfigError(
+        'No model is configured: add a model config, e.g. '
+        '--gin_file=models/solo_instrument.gin (the configs are in '
+        f'{os.path.join(GIN_PATH, "models")}), or --restore_dir of a trained '
+        'run.') from None

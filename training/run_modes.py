@@ -19,9 +19,10 @@ Each mode builds the model of the parsed gin configuration
 evaluators come from gin bindings (`train.data_provider`, ...).
 """
 
+import contextlib
 import os
 import time
-from typing import Optional, Tuple
+from typing import Iterator, Optional, Tuple
 
 from absl import logging
 from ddsp.training import eval_util
@@ -41,6 +42,31 @@ def run_dirs(save_dir: str, restore_dir: str = '') -> Tuple[str, str]:
   save_dir = os.path.expanduser(save_dir)
   restore_dir = os.path.expanduser(restore_dir) or save_dir
   return save_dir, restore_dir
+
+
+def _holds_checkpoint(folder: str) -> bool:
+  """Whether a checkpoint was written anywhere below `folder`."""
+  for _, _, files in tf.io.gfile.walk(folder):
+    if any(f == 'checkpoint' or f.endswith('.index') for f in files):
+      return True
+  return False
+
+
+@contextlib.contextmanager
+def removed_on_failure(save_dir: str) -> Iterator[None]:
+  """Removes the run folder a failed call made, unless it holds a checkpoint.
+
+  A command that fails (bad data, a wrong config) leaves nothing new behind;
+  a folder that existed before the call is never touched.
+  """
+  existed = bool(save_dir) and tf.io.gfile.exists(save_dir)
+  try:
+    yield
+  except Exception:
+    if (save_dir and not existed and tf.io.gfile.exists(save_dir) and
+        not _holds_checkpoint(save_dir)):
+      tf.io.gfile.rmtree(save_dir)
+    raise
 
 
 def allow_memory_growth() -> None:
