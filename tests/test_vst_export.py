@@ -111,6 +111,19 @@ def test_export_meets_the_contract(vst_run):
   assert vst_contract.check_tflite(vst_run['tflite']) == []
 
 
+def test_export_that_breaks_the_contract_fails_the_command(vst_run, tmp_path,
+                                                          monkeypatch):
+  monkeypatch.setattr(vst_contract, 'check_tflite',
+                      lambda path: ['a forced violation'])
+  code, out = _export_main(
+      f'--model_path={vst_run["run"]}', f'--save_dir={tmp_path / "export"}',
+      '--inference_model=vst_stateless_predict_controls', '--tflite',
+      '--notfjs', '--noreverb')
+  assert '  - a forced violation' in out
+  assert str(code).startswith('ddsp_export: The export in ')
+  assert 'breaks the DDSP-VST contract' in str(code)
+
+
 @pytest.mark.parametrize('kind,tensor', [
     *[('input', t) for t in vst_contract.INPUTS],
     *[('output', t) for t in vst_contract.OUTPUTS]])

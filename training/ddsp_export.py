@@ -83,7 +83,7 @@ def main(unused_argv):
     sys.exit(1 if export.report_contract(FLAGS.check) else 0)
   try:
     run_export()
-  except export.VSTExportError as e:
+  except (export.VSTExportError, export.ModelPathError) as e:
     sys.exit(f'ddsp_export: {e}')
 
 

@@ -351,6 +351,8 @@ def export(model_path: str,
   model_path = train_util.expand_path(model_path)
   is_saved_model = tf.io.gfile.exists(os.path.join(model_path,
                                                    'saved_model.pb'))
+  if not is_saved_model:
+    check_model_path(model_path)
   if inference_model.startswith('vst_') and not is_saved_model:
     inference.parse_operative_config(model_path)
     vst_contract.require_vst_config(model_path, inference_model)
@@ -379,9 +381,43 @@ def export(model_path: str,
     saved_model_to_tfjs(save_dir)
   if tflite:
     path = saved_model_to_tflite(save_dir, name, metadata_path)
-    if inference_model == vst_contract.CONTROL_MODEL:
-      report_contract(path)
+    if inference_model == vst_contract.CONTROL_MODEL and report_contract(
+        path):
+      raise VSTExportError(
+          f'The export in {save_dir} breaks the DDSP-VST contract (each '
+          'violation is listed above): the plugin will not load it.')
   return save_dir
+
+
+class ModelPathError(FileNotFoundError):
+  """`model_path` names nothing that can be exported."""
+
+
+def check_model_path(model_path: str) -> None:
+  """Fails clearly unless `model_path` holds a checkpoint and its config.
+
+  Args:
+    model_path: A training run folder or a checkpoint prefix.
+
+  Raises:
+    ModelPathError: Empty, missing, or without checkpoint or
+      operative_config-*.gin; the message says what to pass instead.
+  """
+  what = ('a training run folder (holding ckpt-<N> and '
+          'operative_config-<N>.gin), a checkpoint prefix (.../ckpt-<N>) or '
+          'a SavedModel folder')
+  if not model_path:
+    raise ModelPathError(f'No model given: pass --model_path=<{what}>.')
+  if not (tf.io.gfile.exists(model_path) or
+          tf.io.gfile.exists(model_path + '.index')):
+    raise ModelPathError(f'--model_path {model_path} does not exist: pass '
+                         f'{what}.')
+  try:
+    train_util.get_latest_checkpoint(model_path)
+    train_util.get_latest_operative_config(model_path)
+  except FileNotFoundError as e:
+    raise ModelPathError(f'--model_path {model_path} is not a trained model '
+                         f'({e}): pass {what}.') from None
 
 
 def report_contract(tflite_path: str) -> List[str]:
