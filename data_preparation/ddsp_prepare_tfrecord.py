@@ -99,6 +99,11 @@ def run():
   input_audio_paths = file_patterns.expand_filepatterns(
       FLAGS.input_audio_filepatterns)
   logging.info('Found %d input audio files.', len(input_audio_paths))
+  if not input_audio_paths:
+    raise ValueError(
+        'No audio file matches --input_audio_filepatterns='
+        f'{",".join(FLAGS.input_audio_filepatterns)!r}: give existing files '
+        "or glob patterns, e.g. --input_audio_filepatterns='recordings/*.wav'.")
   return prepare_tfrecord(
       input_audio_paths,
       FLAGS.output_tfrecord_path,

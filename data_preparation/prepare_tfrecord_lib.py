@@ -513,6 +513,36 @@ def _check_layout(sample_rate, frame_rate, example_secs, hop_secs, center):
     layout.hops(hop_secs)
 
 
+def _check_lengths(example_secs, hop_secs, chunk_secs, eval_split_fraction,
+                   num_shards):
+  """Raises ValueError for lengths, fractions or counts that make no sense."""
+  problems = []
+  if example_secs is not None and example_secs < 0:
+    problems.append(f'example_secs must be >= 0 (0: whole chunks), got '
+                    f'{example_secs}')
+  if example_secs and not hop_secs > 0:
+    problems.append(f'hop_secs must be > 0, got {hop_secs}')
+  if chunk_secs is not None and chunk_secs < 0:
+    problems.append(f'chunk_secs must be >= 0 (0: whole files), got '
+                    f'{chunk_secs}')
+  if not 0.0 <= (eval_split_fraction or 0.0) < 1.0:
+    problems.append('eval_split_fraction must be in [0, 1), got '
+                    f'{eval_split_fraction}')
+  if num_shards is not None and num_shards < 1:
+    problems.append(f'num_shards must be >= 1, got {num_shards}')
+  if problems:
+    raise ValueError('; '.join(problems) + '.')
+
+
+def _remove_if_empty(output_tfrecord_path, since):
+  """Removes this run's shards when none holds a record (0-byte files)."""
+  written = [p for p in tf.io.gfile.glob(output_tfrecord_path + '-*-of-*')
+             if tf.io.gfile.stat(p).mtime_nsec >= int(since * 1e9)]
+  if written and all(tf.io.gfile.stat(p).length == 0 for p in written):
+    for path in written:
+      tf.io.gfile.remove(path)
+
+
 def _check_output_writable(output_tfrecord_path):
   """Creates the output folder and a probe file, or raises OSError."""
   folder = os.path.dirname(output_tfrecord_path) or '.'
@@ -586,13 +616,21 @@ def prepare_tfrecord(input_audio_paths,
     Summary dict: files_ok, files_skipped, examples, audio_hours, seconds.
 
   Raises:
-    ValueError: a frame rate whose hop is not a whole number of samples
-      (the message lists nearby valid ones), or a hop_secs that is not a
-      whole number of frames.
+    ValueError: no input file; a negative length, a fraction outside [0, 1)
+      or fewer than one shard; a frame rate whose hop is not a whole number
+      of samples (the message lists nearby valid ones), or a hop_secs that
+      is not a whole number of frames.
     OSError: the output path cannot be written.
+
+  When no example comes out (every file skipped), the empty shards are
+  removed: nothing is left that a training run would take for data.
   """
   start = time.time()
+  _check_lengths(example_secs, hop_secs, chunk_secs, eval_split_fraction,
+                 num_shards)
   _check_layout(sample_rate, frame_rate, example_secs, hop_secs, center)
+  if not list(input_audio_paths):
+    raise ValueError('No input audio files given.')
   _check_output_writable(output_tfrecord_path)
   if isinstance(pipeline_options, beam.options.pipeline_options.PipelineOptions):
     options = pipeline_options
@@ -651,6 +689,7 @@ def prepare_tfrecord(input_audio_paths,
       postprocess(tasks, output_tfrecord_path, '')
   result = pipeline.result if hasattr(pipeline, 'result') else None
 
+  _remove_if_empty(output_tfrecord_path, start)
   skipped = _log_skip_report(report_path)
   counters = _query_counters(result) if result is not None else {}
   summary = {

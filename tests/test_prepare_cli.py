@@ -86,6 +86,31 @@ def test_exit_status_nonzero_when_no_example(tmp_path, caplog):
                   *FAST_FLAGS)
   assert code not in (0, None)
   assert 'No examples were written' in caplog.text
+  assert not glob.glob(f'{tmp_path}/data.tfrecord*')  # No empty shard left.
+
+
+@pytest.mark.parametrize('flags, says', [
+    (['--input_audio_filepatterns={tmp}/missing.wav'],
+     "No audio file matches --input_audio_filepatterns='{tmp}/missing.wav'"),
+    (['--input_audio_filepatterns={tmp}/empty/*'],
+     "No audio file matches --input_audio_filepatterns='{tmp}/empty/*'"),
+    (['--input_audio_filepatterns={good}/*.wav', '--example_secs=-1'],
+     'example_secs must be >= 0'),
+    (['--input_audio_filepatterns={good}/*.wav', '--hop_secs=0'],
+     'hop_secs must be > 0'),
+    (['--input_audio_filepatterns={good}/*.wav', '--eval_split_fraction=1'],
+     'eval_split_fraction must be in [0, 1)'),
+])
+def test_bad_input_ends_with_a_message_and_writes_nothing(
+    good_dir, tmp_path, caplog, flags, says):
+  (tmp_path / 'empty').mkdir()
+  out = tmp_path / 'out'
+  fmt = {'tmp': tmp_path, 'good': good_dir}
+  code = run_main(*FAST_FLAGS, f'--output_tfrecord_path={out}/train.tfrecord',
+                  *[f.format(**fmt) for f in flags])
+  assert code not in (0, None)
+  assert says.format(**fmt) in caplog.text
+  assert not out.exists() or not os.listdir(out)
 
 
 def test_exit_status_nonzero_when_output_unwritable(good_dir, tmp_path,
