@@ -275,10 +275,13 @@ def transfer_file(checkpoint_dir: str,
 
   Raises:
     FileNotFoundError: the model or the input does not exist.
-    ValueError: the input is not audio, or shorter than one frame; the
-      model takes neither loudness nor power, or power of frames that are
-      not centred.
+    ValueError: block_seconds <= 0; the input is not audio, or shorter than
+      one frame; the model takes neither loudness nor power, or power of
+      frames that are not centred.
   """
+  if not block_seconds > 0:
+    raise ValueError(f'block_seconds must be > 0, got {block_seconds} (e.g. '
+                     f'--block_seconds={DEFAULT_BLOCK_SECONDS}).')
   t0 = time.time()
   files = model_folder.find_model_dir(checkpoint_dir)
   stream = audio_lib.AudioStream(input_path, crepe_frontend.SAMPLE_RATE,
