@@ -43,47 +43,41 @@ FLAGS = command_flags.new_flag_values()
 flags.DEFINE_list('input_audio_filepatterns', [],
                   'List of filepatterns to glob for input audio files.',
                   flag_values=FLAGS)
-flags.DEFINE_string(
-    'output_tfrecord_path', None,
-    'The prefix path to the output TFRecord. Shard numbers will be added to '
-    'actual path(s).', flag_values=FLAGS)
-flags.DEFINE_integer(
-    'num_shards', None,
-    'The number of shards to use for the TFRecord. If None, this number will '
-    'be determined automatically.', flag_values=FLAGS)
-flags.DEFINE_integer('sample_rate', 16000,
-                     'The sample rate to use for the audio.',
+flags.DEFINE_string('output_tfrecord_path', None, 'Prefix of the output '
+                    'TFRecords (shard numbers are appended).',
+                    flag_values=FLAGS)
+flags.DEFINE_integer('num_shards', None, 'Number of output shards (None: '
+                     'chosen automatically).', flag_values=FLAGS)
+flags.DEFINE_integer('sample_rate', 16000, 'Sample rate of the audio.',
                      flag_values=FLAGS)
 flags.DEFINE_integer(
     'frame_rate', 250,
     'The frame rate to use for f0 and loudness features. If set to 0, '
     'these features will not be computed.', flag_values=FLAGS)
 flags.DEFINE_float(
-    'example_secs', 4,
-    'The length of each example in seconds. Input audio will be split to this '
-    'length using a sliding window. If 0, each full piece of audio will be '
-    'used as an example.', flag_values=FLAGS)
-flags.DEFINE_float(
-    'hop_secs', 1,
-    'The hop size between example start points (in seconds), when splitting '
-    'audio into constant-length examples.', flag_values=FLAGS)
+    'example_secs', 4, 'Length of each example in seconds (a sliding window '
+    'over the audio); 0: each whole chunk is an example.', flag_values=FLAGS)
+flags.DEFINE_float('hop_secs', 1, 'Hop between example starts in seconds.',
+                   flag_values=FLAGS)
 flags.DEFINE_float(
     'eval_split_fraction', 0.0,
     'Fraction of the dataset to reserve for eval split. If set to 0, no eval '
     'split is created.', flag_values=FLAGS)
 flags.DEFINE_float(
     'chunk_secs', 20.0,
-    'Chunk size in seconds used to split the input audio files. These '
-    'non-overlapping chunks are partitioned into train and eval sets if '
-    'eval_split_fraction > 0. This is used to split large audio files into '
-    'manageable chunks for better parallelization and to enable '
-    'non-overlapping train/eval splits.', flag_values=FLAGS)
+    'Input files are split into non-overlapping chunks of this length (the '
+    'train/eval split is by chunk; chunks are processed in parallel).',
+    flag_values=FLAGS)
 flags.DEFINE_boolean(
     'center', False,
     'Add padding to audio such that frame timestamps are centered. Increases '
     'number of frames by one.', flag_values=FLAGS)
 flags.DEFINE_boolean('viterbi', True, 'Use viterbi decoding of pitch.',
                      flag_values=FLAGS)
+flags.DEFINE_boolean(
+    'padded_examples', False,
+    'Also cut examples out of the zero padding of each file\'s last chunk '
+    '(the original\'s behaviour: silent examples).', flag_values=FLAGS)
 flags.DEFINE_list(
     'pipeline_options', '--runner=DirectRunner',
     'A comma-separated list of command line arguments to be used as options '
@@ -117,7 +111,8 @@ def run():
       center=FLAGS.center,
       viterbi=FLAGS.viterbi,
       pipeline_options=FLAGS.pipeline_options,
-      crepe_model=FLAGS.crepe_model)
+      crepe_model=FLAGS.crepe_model,
+      padded_examples=FLAGS.padded_examples)
 
 
 def main(unused_argv):

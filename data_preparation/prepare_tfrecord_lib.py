@@ -11,8 +11,8 @@ Pipeline (the original DDSP 3.7.0 pipeline):
   load (mono, resampled: `ddsp.features.audio`) -> non-overlapping chunks of
   chunk_secs (last one zero padded) -> f0 (CREPE, Viterbi) and loudness per
   chunk (`ddsp.features.f0_loudness`) -> optional train/eval split of the
-  chunks -> overlapping example windows of example_secs every hop_secs ->
-  sharded TFRecords.
+  chunks -> overlapping example windows of example_secs every hop_secs
+  (here: none made mostly of the padding) -> sharded TFRecords.
 
 Beyond the original:
   * Files are read chunk by chunk and examples go straight from the
@@ -100,13 +100,17 @@ def _add_loudness(ex, frame_rate, n_fft=512, center=False):
 
 
 def _split_example(ex, sample_rate, frame_rate, example_secs, hop_secs,
-                   center):
+                   center, real_seconds=None):
   """Cuts a sequence dict into overlapping example windows (generator).
 
   Window lengths and hops of each feature come from
   `tfrecord_layout.TFRecordLayout`; window i of a feature starts at
   i * hop, i = 0 .. floor((len - window) / hop). Features are zipped: the
   shortest count wins.
+
+  With `real_seconds` (the audio in the sequence before its zero padding),
+  windows after the first that hold less than half an example of it are
+  left out: min(example_secs, real_seconds - i * hop_secs) < example_secs / 2.
   """
   _counter('split-example').inc()
   layout = tfrecord_layout.TFRecordLayout(sample_rate, frame_rate,
@@ -121,7 +125,10 @@ def _split_example(ex, sample_rate, frame_rate, example_secs, hop_secs,
 
   keys = [k for k in lengths if k in ex]
   windows = [get_windows(ex[k], lengths[k], hops[k]) for k in keys]
-  for values in zip(*windows):
+  for i, values in enumerate(zip(*windows)):
+    if (i > 0 and real_seconds is not None and
+        real_seconds - i * hop_secs < example_secs / 2.0):
+      return
     yield dict(zip(keys, values))
 
 
@@ -287,8 +294,10 @@ class _ProcessChunkFn(beam.DoFn):
   """Loads one chunk, adds f0 + loudness, yields example dicts."""
 
   def __init__(self, sample_rate, frame_rate, example_secs, hop_secs,
-               center, viterbi, crepe_model, n_workers):
+               center, viterbi, crepe_model, n_workers,
+               padded_examples=False):
     super().__init__()
+    self._padded_examples = padded_examples
     self._sample_rate = sample_rate
     self._frame_rate = frame_rate
     self._example_secs = example_secs
@@ -309,9 +318,10 @@ class _ProcessChunkFn(beam.DoFn):
                             self._crepe_model)
       ex = _add_loudness(ex, self._frame_rate, 512, self._center)
     if self._example_secs:
-      examples = _split_example(ex, self._sample_rate, self._frame_rate,
-                                self._example_secs, self._hop_secs,
-                                self._center)
+      examples = _split_example(
+          ex, self._sample_rate, self._frame_rate, self._example_secs,
+          self._hop_secs, self._center,
+          None if self._padded_examples else task['seconds'])
     else:
       examples = [ex]
     for example in examples:
@@ -585,7 +595,8 @@ def prepare_tfrecord(input_audio_paths,
                      center=False,
                      viterbi=True,
                      pipeline_options=(),
-                     crepe_model=None):
+                     crepe_model=None,
+                     padded_examples=False):
   """Prepares TFRecords of audio, f0 and loudness from audio files.
 
   Args:
@@ -611,6 +622,10 @@ def prepare_tfrecord(input_audio_paths,
     crepe_model: CREPE model size 'tiny' | 'small' | 'medium' | 'large' |
       'full'; None: 'full' like the original (unless the environment variable
       DDSP_CREPE_MODEL_CAPACITY names another size).
+    padded_examples: Also cut examples out of the zero padding of each
+      file's last chunk, as the original does (an 8 s file then gives 17
+      examples of 4 s, 9 of them silent). By default an example after a
+      chunk's first holds at least half an example of real audio.
 
   Returns:
     Summary dict: files_ok, files_skipped, examples, audio_hours, seconds.
@@ -641,7 +656,7 @@ def prepare_tfrecord(input_audio_paths,
   paths = list(input_audio_paths)
   process_fn = _ProcessChunkFn(sample_rate, frame_rate, example_secs,
                                hop_secs, center, viterbi, crepe_model,
-                               n_workers)
+                               n_workers, padded_examples)
   temp_root = os.path.dirname(output_tfrecord_path) or '.'
   report_path = os.path.join(temp_root, f'.skipped-{uuid.uuid4().hex}.json')
 

@@ -52,9 +52,10 @@ def golden_stats():
 
 @pytest.fixture(scope='module')
 def computed_stats():
+  # The original's rule for examples without notes (its padding examples).
   return postprocessing.compute_dataset_statistics(
       _TFRecordProvider(TFRECORD), batch_size=4, power_frame_size=1024,
-      power_frame_rate=250)
+      power_frame_rate=250, noteless_as_notes=True)
 
 
 def test_golden_pickle_has_the_original_keys_in_order(golden_stats):
@@ -154,3 +155,43 @@ def test_default_power_frame_rate_no_longer_crashes():
       _TFRecordProvider(TFRECORD), batch_size=8)
   assert np.isfinite(stats['mean_power'])
   assert stats['max_power'] <= 0.0
+
+
+class _ArrayProvider(object):
+  """Examples from arrays, with `get_batch` like a DataProvider's."""
+
+  def __init__(self, **arrays):
+    self.arrays = arrays
+
+  def get_batch(self, batch_size, shuffle=True, repeats=1):
+    del shuffle
+    ds = tf.data.Dataset.from_tensor_slices(self.arrays)
+    return ds.repeat(repeats).batch(batch_size)
+
+
+def _note_and_silence(n_frames=250):
+  """Example 0 plays A4 loud and confident; example 1 is digital silence
+  whose f0 is whatever a tracker guesses there (1000 Hz, unconfident)."""
+  n_samples = n_frames * 64
+  t = np.arange(n_samples) / 16000.0
+  tone = (0.5 * np.sin(2 * np.pi * 440.0 * t)).astype(np.float32)
+  return _ArrayProvider(
+      audio=np.stack([tone, np.zeros_like(tone)]),
+      f0_hz=np.array([[440.0] * n_frames, [1000.0] * n_frames], np.float32),
+      f0_confidence=np.array([[0.95] * n_frames, [0.05] * n_frames],
+                             np.float32),
+      loudness_db=np.array([[-20.0] * n_frames, [-120.0] * n_frames],
+                           np.float32))
+
+
+@pytest.mark.parametrize('noteless_as_notes, expected_max_midi', [
+    (False, 69.0),  # A4: the silent example is left out.
+    (True, (69.0 + 83.21) / 2),  # The original: its 1000 Hz counts.
+])
+def test_examples_without_notes_stay_out_of_the_note_ranges(
+    noteless_as_notes, expected_max_midi):
+  stats = postprocessing.compute_dataset_statistics(
+      _note_and_silence(), power_frame_size=1024, power_frame_rate=250,
+      noteless_as_notes=noteless_as_notes)
+  assert float(stats['mean_max_pitch_note']) == pytest.approx(
+      expected_max_midi, abs=0.05)

@@ -73,10 +73,11 @@ def test_bad_files_logged_once_and_good_files_written(good_dir, tmp_path):
     lines = [l for l in result.stderr.splitlines() if name in l]
     assert len(lines) == 1, (name, lines)
     assert 'Skipped' in lines[0]
-  # 1.5 s and 1 s clips and the 0.2 s clip, each padded to one 4 s chunk:
-  # 7 windows of 1 s every 0.5 s per chunk.
-  assert count_records(out + '*') == 3 * 7
-  assert '3 files ok, 4 files skipped, 21 examples' in result.stderr
+  # 1.5 s and 1 s clips and the 0.2 s clip, each padded to one 4 s chunk;
+  # windows of 1 s every 0.5 s holding at least 0.5 s of audio (the first
+  # window always): 3 + 2 + 1.
+  assert count_records(out + '*') == 6
+  assert '3 files ok, 4 files skipped, 6 examples' in result.stderr
 
 
 def test_exit_status_nonzero_when_no_example(tmp_path, caplog):

@@ -196,6 +196,37 @@ def test_split_example_counts_and_lengths(center, n_frames):
   assert windows[1]['f0_hz'][0] == 25
 
 
+@pytest.mark.parametrize('real_seconds, n_windows', [
+    (None, 9),  # The original: every window of the (padded) chunk.
+    (1.0, 9),  # No padding.
+    (0.5, 4),  # Windows at 0.0 .. 0.3 s hold >= 0.1 s of the 0.5 s.
+    (0.35, 3),
+    (0.05, 1),  # Shorter than half an example: the first window only.
+])
+def test_split_example_leaves_out_windows_of_padding(real_seconds,
+                                                     n_windows):
+  ex = {'audio': np.zeros(16000, np.float32)}
+  windows = list(lib._split_example(ex, 16000, 0, 0.2, 0.1, False,
+                                    real_seconds))
+  assert len(windows) == n_windows
+
+
+VIOLIN = os.path.join(os.path.dirname(os.path.dirname(__file__)), 'examples',
+                      'audio', 'violin_a.flac')
+
+
+@pytest.mark.parametrize('padded_examples, n_examples, n_silent', [
+    (False, 7, 0), (True, 17, 9)])
+def test_bundled_violin_gives_no_silent_example(tmp_path, padded_examples,
+                                                n_examples, n_silent):
+  """8 s of violin, 4 s examples every 1 s, chunks of 20 s."""
+  out = str(tmp_path / 'violin.tfrecord')
+  _run([VIOLIN], out, frame_rate=50, padded_examples=padded_examples)
+  examples = read_examples(out + '*')
+  assert len(examples) == n_examples
+  assert sum(not np.any(ex['audio']) for ex in examples) == n_silent
+
+
 # ------------------------------------------------------ whole pipeline ----
 def _run(paths, out, **kwargs):
   kwargs.setdefault('crepe_model', 'tiny')
@@ -245,14 +276,16 @@ def test_pipeline_eval_split(wav_22k, tmp_path):
   summary = _run([wav_22k], out, num_shards=1, frame_rate=None,
                  example_secs=0.2, hop_secs=0.1, chunk_secs=0.1,
                  eval_split_fraction=0.4)
-  names = sorted(os.path.basename(p) for p in glob.glob(out + '*'))
-  assert names == ['output.tfrecord-eval-00000-of-00001',
-                   'output.tfrecord-train-00000-of-00001']
-  # 5 chunks of 0.1 s: 2 in eval; 0.2 s windows do not fit a 0.1 s chunk.
+  # 5 chunks of 0.1 s: 2 in eval; 0.2 s windows do not fit a 0.1 s chunk:
+  # no example, and no empty shard left behind.
   assert summary['examples'] == 0
+  assert not glob.glob(out + '*')
   summary = _run([wav_22k], out + '2', num_shards=1, frame_rate=None,
                  example_secs=0.05, hop_secs=0.05, chunk_secs=0.1,
                  eval_split_fraction=0.4)
+  names = sorted(os.path.basename(p) for p in glob.glob(out + '2*'))
+  assert names == ['output.tfrecord2-eval-00000-of-00001',
+                   'output.tfrecord2-train-00000-of-00001']
   assert len(read_examples(out + '2-eval*')) == 2 * 2
   assert len(read_examples(out + '2-train*')) == 3 * 2
 
@@ -278,15 +311,17 @@ def test_bad_files_are_skipped_and_good_ones_written(wav_22k, tmp_path,
                  example_secs=0.2, hop_secs=0.1, chunk_secs=0.3)
   assert summary['files_ok'] == 2
   assert summary['files_skipped'] == 4
-  # 0.5 s -> 2 chunks of 0.3 s, 10 s -> 34 chunks; 2 windows per chunk.
-  assert summary['examples'] == len(read_examples(out + '*')) == 72
+  # 0.5 s -> 2 chunks of 0.3 s, 10 s -> 34 chunks; 2 windows per chunk,
+  # but the second window of the last 10 s chunk (0.1 s of audio) would be
+  # all padding.
+  assert summary['examples'] == len(read_examples(out + '*')) == 71
   for name in names:
     lines = [r.getMessage() for r in caplog.records if name in r.getMessage()]
     assert len(lines) == 1 and lines[0].startswith('Skipped'), lines
   notes = [r.getMessage() for r in caplog.records
            if 'silence_10s' in r.getMessage()]
   assert len(notes) == 1 and 'silent' in notes[0]
-  assert '2 files ok, 4 files skipped, 72 examples' in caplog.text
+  assert '2 files ok, 4 files skipped, 71 examples' in caplog.text
 
 
 def test_progress_logs_counts_and_eta(caplog):
@@ -352,7 +387,8 @@ def _golden_run(tmp_path, crepe_model):
   out = str(tmp_path / 'train.tfrecord')
   _run([GOLDEN_WAV], out, num_shards=1, sample_rate=16000, frame_rate=250,
        example_secs=4, hop_secs=1, eval_split_fraction=0.0, chunk_secs=20.0,
-       center=False, viterbi=True, crepe_model=crepe_model)
+       center=False, viterbi=True, crepe_model=crepe_model,
+       padded_examples=True)  # The original's examples.
   assert os.path.exists(out + '-00000-of-00001')
   examples = read_examples(out + '*')
   offsets = _golden_offsets(examples)

@@ -27,6 +27,7 @@ ddsp_run with models/vst/vst.gin, ddsp_export
 """
 import contextlib
 import io
+import json
 import os
 import zipfile
 
@@ -122,6 +123,16 @@ def test_export_that_breaks_the_contract_fails_the_command(vst_run, tmp_path,
   assert '  - a forced violation' in out
   assert str(code).startswith('ddsp_export: The export in ')
   assert 'breaks the DDSP-VST contract' in str(code)
+
+
+def test_metadata_records_the_violins_note_range(vst_run):
+  """violin_a.flac plays at about 415-465 Hz; silent padding examples
+  (CREPE guesses ~1 kHz there) used to pull the range to ~1057-1086 Hz."""
+  with open(os.path.join(vst_run['run'], 'export', 'metadata.json')) as f:
+    meta = json.load(f)
+  assert 380.0 < meta['mean_min_pitch_note_hz'] < 480.0, meta
+  assert 400.0 < meta['mean_max_pitch_note_hz'] < 520.0, meta
+  assert meta['mean_min_pitch_note_hz'] <= meta['mean_max_pitch_note_hz']
 
 
 @pytest.mark.parametrize('kind,tensor', [

@@ -358,7 +358,8 @@ def _feature_stats(x, mask, suffix=''):
 def compute_dataset_statistics(data_provider,
                                batch_size=1,
                                power_frame_size=1024,
-                               power_frame_rate=50):
+                               power_frame_rate=50,
+                               noteless_as_notes=False):
   """Statistics of pitch, power and loudness over a dataset.
 
   Args:
@@ -369,6 +370,12 @@ def compute_dataset_statistics(data_provider,
     power_frame_size: Frame size of `compute_power`.
     power_frame_rate: Frame rate of `compute_power`; when it does not line up
       with the dataset's frames, the dataset frame rate is used instead.
+    noteless_as_notes: The original's rule: every frame of an example
+      without a detected note counts as a note. By default such examples
+      (silence, padding) are left out of the note statistics and of the
+      quantile transform, so they cannot pull the note ranges towards the
+      f0 CREPE guesses in silence; when no example has a note, all frames
+      count (as in the original).
 
   Returns:
     Dict with the 36 float32 statistics (see `statistics_keys()`) and the
@@ -382,9 +389,9 @@ def compute_dataset_statistics(data_provider,
   loudness, power = feats['loudness'], feats['power']
 
   mask_on, _ = detect_notes(loudness, feats['conf'])
-  # Examples without a detected note count as all-note (as the original).
   silent = ~np.any(mask_on, axis=-1)
-  mask_on[silent] = True
+  if noteless_as_notes or np.all(silent):
+    mask_on[silent] = True
   quantile_transform = fit_quantile_transform(loudness, mask_on)
 
   everything = np.ones_like(mask_on, dtype=bool)
