@@ -269,3 +269,74 @@ def test_console_script_exits_non_zero_on_a_bad_file(tmp_path):
   assert proc.returncode == 1
   assert f'{path} is not a readable standard MIDI file' in proc.stderr
   assert not out.exists()
+
+
+# ------------------------------------------------------------------------------
+# Files as sequencers write them.
+# ------------------------------------------------------------------------------
+def _cc(number, value, time=0, channel=0):
+  return mido.Message('control_change', control=number, value=value,
+                      channel=channel, time=time)
+
+
+def test_a_restruck_note_is_not_ended_by_the_old_notes_note_off(tmp_path):
+  """Legato repeat: the new note-on comes before the old note-off, same tick."""
+  messages = [mido.Message('note_on', note=60, velocity=100, time=0),
+              mido.Message('note_on', note=60, velocity=80, time=480),
+              mido.Message('note_off', note=60, velocity=0, time=0),
+              mido.Message('note_off', note=60, velocity=0, time=432)]
+  part = midi_file.read_part(_save(tmp_path / 'r.mid', _track(*messages)))
+  assert [(n.start, n.end, n.velocity) for n in part.notes] == [
+      (0.0, 0.5, 100), (0.5, 0.95, 80)]
+
+
+def test_sustain_pedal_holds_released_notes_until_it_comes_up(tmp_path):
+  messages = [_cc(64, 127),
+              *_note(60, length=240),  # Released at 0.25 s, pedal down.
+              mido.Message('note_on', note=64, velocity=90, time=0),
+              _cc(64, 0, time=480),  # Pedal up at 0.75 s.
+              mido.Message('note_off', note=64, velocity=0, time=240)]
+  part = midi_file.read_part(_save(tmp_path / 'p.mid', _track(*messages)))
+  ends = {n.pitch: n.end for n in part.notes}
+  assert ends == {60.0: 0.75, 64.0: 1.0}
+
+
+@pytest.mark.parametrize('semitones, cents, expected', [
+    (12, 0, 12.0), (1, 50, 1.5)])
+def test_bend_range_set_in_the_file_scales_the_pitch_wheel(
+    tmp_path, semitones, cents, expected):
+  rpn0 = [_cc(101, 0), _cc(100, 0), _cc(6, semitones), _cc(38, cents)]
+  messages = rpn0 + [mido.Message('pitchwheel', pitch=8191, time=0),
+                     *_note(60)]
+  part = midi_file.read_part(_save(tmp_path / 'b.mid', _track(*messages)))
+  assert part.bends == [(0.0, pytest.approx(expected))]
+
+
+def test_type_2_tracks_keep_their_own_tempo(tmp_path):
+  fast = _track(mido.MetaMessage('set_tempo', tempo=250000), *_note(60))
+  slow = _track(mido.MetaMessage('set_tempo', tempo=1000000), *_note(62))
+  midi = mido.MidiFile(type=2, ticks_per_beat=480)
+  midi.tracks.extend([fast, slow])
+  midi.save(str(tmp_path / 't2.mid'))
+  ends = [midi_file.read_part(str(tmp_path / 't2.mid'), track=i).notes[0].end
+          for i in (0, 1)]
+  assert ends == [0.25, 1.0]
+
+
+@pytest.mark.parametrize('fps, byte, ticks_per_frame', [
+    (25.0, 0xE7, 40), (30.0, 0xE2, 80), (29.97, 0xE3, 100)])
+def test_smpte_time_code_gives_seconds(tmp_path, fps, byte, ticks_per_frame):
+  path = _save(tmp_path / 'smpte.mid', _track(*_note(60, length=1000)))
+  data = bytearray(open(path, 'rb').read())
+  data[12:14] = bytes([byte, ticks_per_frame])  # The header's division.
+  open(path, 'wb').write(bytes(data))
+  note = midi_file.read_part(path).notes[0]
+  assert (note.start, note.end) == (0.0, pytest.approx(
+      1000 / (fps * ticks_per_frame)))
+
+
+def test_a_truncated_file_says_why(tmp_path):
+  with pytest.raises(midi_file.MidiFileError) as e:
+    midi_file.read_part(_truncated(tmp_path))
+  assert '()' not in str(e.value)
+  assert 'truncated' in str(e.value)

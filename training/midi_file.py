@@ -61,12 +61,16 @@ class TrackEvents:
     notes: (channel, Note) pairs, channel counted from 0.
     bends: channel -> [(seconds, pitch-wheel value in -8192..8191)].
     expression: channel -> [(seconds, CC11 value in 0..127)].
+    bend_ranges: channel -> [(seconds, semitones)] set by RPN 0 (pitch-bend
+      sensitivity: CC101 = CC100 = 0, then CC6 semitones and CC38 cents).
   """
   index: int
   name: str
   notes: List[Tuple[int, midi_performance.Note]]
   bends: Dict[int, List[Tuple[float, int]]]
   expression: Dict[int, List[Tuple[float, int]]]
+  bend_ranges: Dict[int, List[Tuple[float, float]]] = dataclasses.field(
+      default_factory=lambda: collections.defaultdict(list))
 
   def channels(self, drums: bool = False) -> List[int]:
     """Channels with notes (channel 10 only if `drums`), from 0."""
@@ -83,6 +87,14 @@ class TempoMap:
   tempo_j (microseconds per beat) holds from tick_j on; s_j is the time of
   tick_j.
   """
+
+  @classmethod
+  def smpte(cls, frames_per_second: float,
+            ticks_per_frame: int) -> 'TempoMap':
+    """Fixed time code: seconds(tick) = tick / (frames_per_second * tpf)."""
+    tempo = cls(ticks_per_frame, [])
+    tempo._tempos[:] = 1.0 / (frames_per_second * ticks_per_frame)
+    return tempo
 
   def __init__(self, ticks_per_beat: int, changes: List[Tuple[int, int]]):
     """changes: (tick, microseconds per beat), any order."""
@@ -112,21 +124,60 @@ def _absolute(track):
     yield tick, msg
 
 
+SUSTAIN = 64  # Sustain pedal controller: held at values >= 64.
+RPN_MSB, RPN_LSB, DATA_MSB, DATA_LSB = 101, 100, 6, 38
+
+
 def _track_events(index: int, track, tempo: TempoMap) -> TrackEvents:
   """Notes and controllers of one track.
 
   A note-on of a pitch already sounding on the same channel ends the
-  sounding one first; notes never switched off end with the track.
+  sounding one first (a re-strike; a note-off of that pitch on the same
+  tick then belongs to the ended note). While the sustain pedal (CC64) is
+  down, released notes sound on until it comes up. Notes never switched
+  off end with the track.
   """
   events = TrackEvents(index, '', [], collections.defaultdict(list),
                        collections.defaultdict(list))
   sounding = {}  # (channel, pitch) -> (start tick, velocity).
+  restruck = {}  # (channel, pitch) -> tick of a re-strike.
+  pedal_down = set()  # Channels.
+  held = set()  # (channel, pitch) released under the pedal.
+  rpn = {}  # channel -> [CC101, CC100] selection.
+  semitones = {}  # channel -> bend range being set (RPN 0).
   last_tick = 0
 
   def close(key, tick):
     start, velocity = sounding.pop(key)
+    held.discard(key)
     events.notes.append((key[0], midi_performance.Note(
         float(key[1]), tempo.seconds(start), tempo.seconds(tick), velocity)))
+
+  def release(key, tick):
+    if key not in sounding or restruck.get(key) == tick:
+      return
+    if key[0] in pedal_down:
+      held.add(key)
+    else:
+      close(key, tick)
+
+  def control(channel, number, value, tick):
+    if number == 11:
+      events.expression[channel].append((tempo.seconds(tick), value))
+    elif number == SUSTAIN and value >= 64:
+      pedal_down.add(channel)
+    elif number == SUSTAIN:
+      pedal_down.discard(channel)
+      for key in sorted(k for k in held if k[0] == channel):
+        close(key, tick)
+    elif number in (RPN_MSB, RPN_LSB):
+      rpn.setdefault(channel, [127, 127])[number == RPN_LSB] = value
+    elif number in (DATA_MSB, DATA_LSB) and rpn.get(channel) == [0, 0]:
+      whole, cents = divmod(semitones.get(channel, 2.0) * 100.0, 100.0)
+      whole, cents = (value, cents) if number == DATA_MSB else (whole, value)
+      semitones[channel] = whole + cents / 100.0
+      events.bend_ranges[channel].append(
+          (tempo.seconds(tick), semitones[channel]))
 
   for tick, msg in _absolute(track):
     last_tick = tick
@@ -136,15 +187,14 @@ def _track_events(index: int, track, tempo: TempoMap) -> TrackEvents:
       key = (msg.channel, msg.note)
       if key in sounding:
         close(key, tick)
+        restruck[key] = tick
       sounding[key] = (tick, msg.velocity)
     elif msg.type in ('note_off', 'note_on'):
-      key = (msg.channel, msg.note)
-      if key in sounding:
-        close(key, tick)
+      release((msg.channel, msg.note), tick)
     elif msg.type == 'pitchwheel':
       events.bends[msg.channel].append((tempo.seconds(tick), msg.pitch))
-    elif msg.type == 'control_change' and msg.control == 11:
-      events.expression[msg.channel].append((tempo.seconds(tick), msg.value))
+    elif msg.type == 'control_change':
+      control(msg.channel, msg.control, msg.value, tick)
   for key in list(sounding):
     close(key, last_tick)
   return events
@@ -160,10 +210,39 @@ def _load(path: str):
                         'part again as a standard MIDI file (.mid).')
   try:
     return mido.MidiFile(path)
-  except (OSError, EOFError, ValueError, KeyError, IndexError) as e:
+  except EOFError as e:
     raise MidiFileError(
-        f'{path} is not a readable standard MIDI file ({e}): give a .mid '
+        f'{path} is not a readable standard MIDI file (it ends before its '
+        'last track does: a truncated download or copy?): export or copy the '
+        '.mid file again.') from e
+  except (OSError, ValueError, KeyError, IndexError) as e:
+    reason = str(e) or type(e).__name__
+    raise MidiFileError(
+        f'{path} is not a readable standard MIDI file ({reason}): give a .mid '
         'file (type 0 or 1) as a sequencer or DAW exports it.') from e
+
+
+def _tempo_maps(midi) -> List[TempoMap]:
+  """The tempo map of each track.
+
+  Types 0 and 1 share one map (set_tempo events of every track); in type 2
+  every track is its own sequence with its own tempo. A negative division
+  is SMPTE time code: -frames per second in the high byte (-29 for 29.97
+  drop frame), ticks per frame in the low byte.
+  """
+  division = midi.ticks_per_beat
+  if division < 0:
+    fps, ticks_per_frame = -(division >> 8), division & 0xFF
+    fps = 29.97 if fps == 29 else float(fps)
+    return [TempoMap.smpte(fps, ticks_per_frame)] * len(midi.tracks)
+
+  def changes(tracks):
+    return [(tick, msg.tempo) for track in tracks
+            for tick, msg in _absolute(track) if msg.type == 'set_tempo']
+
+  if midi.type == 2:
+    return [TempoMap(division, changes([t])) for t in midi.tracks]
+  return [TempoMap(division, changes(midi.tracks))] * len(midi.tracks)
 
 
 def read_tracks(path: str) -> List[TrackEvents]:
@@ -181,10 +260,8 @@ def read_tracks(path: str) -> List[TrackEvents]:
     ImportError: mido is not installed.
   """
   midi = _load(path)
-  changes = [(tick, msg.tempo) for track in midi.tracks
-             for tick, msg in _absolute(track) if msg.type == 'set_tempo']
-  tempo = TempoMap(midi.ticks_per_beat, changes)
-  return [_track_events(i, t, tempo) for i, t in enumerate(midi.tracks)]
+  return [_track_events(i, t, tempo) for i, (t, tempo) in
+          enumerate(zip(midi.tracks, _tempo_maps(midi)))]
 
 
 def _with_notes(tracks: List[TrackEvents], channel: Optional[int]
@@ -234,6 +311,13 @@ def _bend_semitones(value: int, bend_range: float) -> float:
   return bend_range * value / (8191.0 if value > 0 else 8192.0)
 
 
+def _range_at(ranges: List[Tuple[float, float]], seconds: float,
+              default: float) -> float:
+  """Bend range in force at `seconds`: the last RPN 0 setting before it."""
+  in_force = [r for t, r in ranges if t <= seconds]
+  return in_force[-1] if in_force else default
+
+
 def read_part(path: str, track: Optional[int] = None,
               channel: Optional[int] = None,
               bend_range: float = DEFAULT_BEND_RANGE
@@ -245,8 +329,8 @@ def read_part(path: str, track: Optional[int] = None,
     track: Track number from 0 (None: the first track with notes to play).
     channel: MIDI channel 1..16 (None: the first channel of the track with
       pitched notes; drums, on 10, only when asked for).
-    bend_range: Semitones of a full pitch-wheel throw (2 by default in
-      General MIDI).
+    bend_range: Semitones of a full pitch-wheel throw until the file sets
+      one (RPN 0); 2 by default in General MIDI.
 
   Returns:
     midi_performance.Part with the notes, bends (semitones) and expression
@@ -267,7 +351,8 @@ def read_part(path: str, track: Optional[int] = None,
   # one (a type-0 file holds every instrument in one track).
   played = ch if ch is not None else chosen.channels()[0]
   notes = [n for c, n in chosen.notes if c == played]
-  bends = [(t, _bend_semitones(v, bend_range))
+  ranges = chosen.bend_ranges.get(played, [])
+  bends = [(t, _bend_semitones(v, _range_at(ranges, t, bend_range)))
            for t, v in chosen.bends.get(played, [])]
   expression = [(t, v / 127.0) for t, v in chosen.expression.get(played, [])]
   others = [c + 1 for c in chosen.channels() if c != played]
