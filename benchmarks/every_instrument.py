@@ -45,6 +45,10 @@ one table.
     --seeds 0 1 2 --steps 300 --results /tmp/ei/results.jsonl
   .venv/bin/python benchmarks/every_instrument.py --table \
     --results /tmp/ei/results.jsonl
+  # Held-out quality of runs made without --held_out (folders in --work_dir):
+  .venv/bin/python benchmarks/every_instrument.py --evaluate \
+    --results /tmp/ei/results.jsonl --work_dir /tmp/ei/runs \
+    --held_out violin=../shared/audio/violin/violin_05_mixed_44k1_stereo_24bit.wav
 """
 import argparse
 import collections
@@ -195,7 +199,7 @@ def run_matrix(args):
             work_dir, f'{args.label}-{os.path.basename(config)}-{name}-{seed}')
         row = {'label': args.label, 'config': config, 'instrument': name,
                'seed': seed, 'steps': args.steps,
-               'gin_param': args.gin_param}
+               'gin_param': args.gin_param, 'save_dir': save_dir}
         row.update(train_run(config, pattern, seed, args.steps, save_dir,
                              args.gin_param))
         if name in held_out:
@@ -204,6 +208,25 @@ def run_matrix(args):
         with open(args.results, 'a') as f:
           f.write(json.dumps(row) + '\n')
         print(describe(row), flush=True)
+
+
+def evaluate_rows(args):
+  """Adds the held-out quality to rows of --results that lack it."""
+  held_out = _pairs(args.held_out, '--held_out')
+  with open(args.results) as f:
+    rows = [json.loads(line) for line in f if line.strip()]
+  for row in rows:
+    save_dir = row.get('save_dir') or os.path.join(
+        args.work_dir, f"{row['label']}-{os.path.basename(row['config'])}-"
+        f"{row['instrument']}-{row['seed']}")
+    if ('held_out_loss' not in row and row['instrument'] in held_out and
+        os.path.isdir(save_dir)):
+      row.update(quality(save_dir, held_out[row['instrument']],
+                         args.crepe_model))
+      print(describe(row), flush=True)
+  with open(args.results + '.tmp', 'w') as f:
+    f.writelines(json.dumps(row) + '\n' for row in rows)
+  os.replace(args.results + '.tmp', args.results)
 
 
 def describe(row):
@@ -260,8 +283,15 @@ def main(argv):
   parser.add_argument('--results', required=True, help='JSON lines file')
   parser.add_argument('--table', action='store_true',
                       help='only print the table of --results')
+  parser.add_argument('--evaluate', action='store_true',
+                      help='add the held-out quality to the runs of '
+                           '--results that lack it (run folders kept in '
+                           '--work_dir)')
   args = parser.parse_args(argv)
-  if not args.table:
+  if args.evaluate:
+    logging.set_verbosity(logging.WARNING)
+    evaluate_rows(args)
+  elif not args.table:
     if not (args.config and args.data):
       parser.error('give --config and --data (or --table)')
     logging.set_verbosity(logging.WARNING)
