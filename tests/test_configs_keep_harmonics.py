@@ -14,10 +14,10 @@
 
 """Every shipped training config keeps its harmonic part on a bundled clip.
 
-A short run of each config people train instruments with, on the bundled
-violin, for several seeds, with the automatic restart off: the collapse
-detector never fires and the harmonic part stays above the detector's
-threshold at every summary. Without the harmonic warm-up the fast configs
+A short run (30 steps) of each config people train instruments with, on
+the bundled violin, for two seeds, with the automatic restart off: the
+collapse detector never fires and the harmonic part stays above the
+detector's threshold at every summary (patience 2: armed from step 20). Without the harmonic warm-up the fast configs
 lose their harmonic part within these steps on some seeds
 (benchmarks/every_instrument.py; README, "Every instrument learns").
 
@@ -38,7 +38,7 @@ import pytest
 import training_toys
 
 VIOLIN = os.path.join(training_toys.REPO, 'examples', 'audio', 'violin_a.flac')
-STEPS = 40
+STEPS = 30
 NARROW = ('RnnFcDecoder.rnn_channels = 128', 'RnnFcDecoder.ch = 128',
           'batch_size = 2')
 # config: (data layout (sample_rate, frame_rate, centered), extra bindings).
@@ -49,7 +49,7 @@ CONFIGS = {
     'models/solo_instrument.gin': ((16000, 250, False), NARROW),
     'models/solo_instrument_48k.gin': ((48000, 250, False), NARROW),
 }
-SEEDS = {16000: (0, 1, 2), 48000: (0, 1)}
+SEEDS = {16000: (0, 1), 48000: (0, 1)}
 CASES = [(config, seed) for config, ((rate, _, _), _) in CONFIGS.items()
          for seed in SEEDS[rate]]
 
