@@ -242,25 +242,39 @@ def describe(row):
   return line
 
 
+def _cell(runs):
+  """'collapsed/runs, median end harmonic/noise[, loss, cents]' of runs."""
+  if not runs:
+    return '-'
+  ends = [r['hnr_db'][max(r['hnr_db'], key=int)] for r in runs
+          if r['hnr_db']]
+  text = f"{sum(r['collapsed'] for r in runs)}/{len(runs)}"
+  if ends:
+    text += f', {np.median(ends):+.0f} dB'
+  losses = [r['held_out_loss'] for r in runs if 'held_out_loss' in r]
+  if losses:
+    cents = [r['pitch_cents'] for r in runs if 'pitch_cents' in r]
+    text += f'; {np.median(losses):.2f}, {np.median(cents):.0f} c'
+  return text
+
+
 def table(rows):
-  """Markdown table: collapses / runs and median quality per cell."""
+  """Markdown table: a row per config and instrument, a column per variant.
+
+  A cell: collapsed runs / runs, the median harmonic-to-noise ratio at the
+  last step, and with held-out clips the median held-out loss and pitch
+  error in cents.
+  """
+  labels = sorted({r['label'] for r in rows})
   cells = collections.defaultdict(list)
   for row in rows:
-    cells[(row['label'], row['config'], row['instrument'])].append(row)
-  lines = ['| variant | config | instrument | collapsed / runs | '
-           'harmonic/noise at end, dB (median) | held-out loss (median) | '
-           'pitch error, cents (median) |',
-           '|---|---|---|---|---|---|---|']
-  for (label, config, name), runs in sorted(cells.items()):
-    ends = [r['hnr_db'][max(r['hnr_db'], key=int)] for r in runs
-            if r['hnr_db']]
-    losses = [r['held_out_loss'] for r in runs if 'held_out_loss' in r]
-    cents = [r['pitch_cents'] for r in runs if 'pitch_cents' in r]
-    fmt = lambda v, p: f'{np.median(v):.{p}f}' if v else '-'
-    lines.append(
-        f"| {label} | {config} | {name} | "
-        f"{sum(r['collapsed'] for r in runs)} / {len(runs)} | "
-        f'{fmt(ends, 1)} | {fmt(losses, 3)} | {fmt(cents, 1)} |')
+    cells[(row['config'], row['instrument'], row['label'])].append(row)
+  keys = sorted({(r['config'], r['instrument']) for r in rows})
+  lines = ['| config | instrument | ' + ' | '.join(labels) + ' |',
+           '|---|---|' + '---|' * len(labels)]
+  for config, name in keys:
+    lines.append(f'| {config} | {name} | ' + ' | '.join(
+        _cell(cells[(config, name, label)]) for label in labels) + ' |')
   return '\n'.join(lines)
 
 
