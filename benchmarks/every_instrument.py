@@ -91,7 +91,7 @@ def _pairs(items, flag):
 
 
 def _parse(config, file_pattern, steps, save_dir, extra):
-  """Binds one run: the config, the data, the step count, no restart."""
+  """Binds one run (config, data, steps, no restart); its collapse threshold."""
   with gin.unlock_config():
     gin.clear_config()
   gin_setup.parse_gin(save_dir, gin_files=[config, 'datasets/tfrecord.gin'],
@@ -101,16 +101,7 @@ def _parse(config, file_pattern, steps, save_dir, extra):
                           'train.steps_per_summary=10',
                           f'train.steps_per_save={steps}',
                           'CollapseDetector.restart=False', *extra])
-  return gin.query_parameter('CollapseDetector.hnr_threshold_db') if (
-      _bound('CollapseDetector.hnr_threshold_db')) else -20.0
-
-
-def _bound(name):
-  try:
-    gin.query_parameter(name)
-    return True
-  except ValueError:
-    return False
+  return health.CollapseDetector().hnr_threshold_db
 
 
 class _Fired(logging.logging.Handler):

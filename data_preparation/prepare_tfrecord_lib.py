@@ -546,9 +546,11 @@ def _check_lengths(example_secs, hop_secs, chunk_secs, eval_split_fraction,
 
 def _remove_if_empty(output_tfrecord_path, since):
   """Removes this run's shards when none holds a record (0-byte files)."""
-  written = [p for p in tf.io.gfile.glob(output_tfrecord_path + '-*-of-*')
-             if tf.io.gfile.stat(p).mtime_nsec >= int(since * 1e9)]
-  if written and all(tf.io.gfile.stat(p).length == 0 for p in written):
+  stats = {p: tf.io.gfile.stat(p)
+           for p in tf.io.gfile.glob(output_tfrecord_path + '-*-of-*')}
+  since_nsec = int(since * 1e9)
+  written = [p for p, st in stats.items() if st.mtime_nsec >= since_nsec]
+  if written and all(stats[p].length == 0 for p in written):
     for path in written:
       tf.io.gfile.remove(path)
 
@@ -644,7 +646,8 @@ def prepare_tfrecord(input_audio_paths,
   _check_lengths(example_secs, hop_secs, chunk_secs, eval_split_fraction,
                  num_shards)
   _check_layout(sample_rate, frame_rate, example_secs, hop_secs, center)
-  if not list(input_audio_paths):
+  paths = list(input_audio_paths)
+  if not paths:
     raise ValueError('No input audio files given.')
   _check_output_writable(output_tfrecord_path)
   if isinstance(pipeline_options, beam.options.pipeline_options.PipelineOptions):
@@ -653,7 +656,6 @@ def prepare_tfrecord(input_audio_paths,
     options = beam.options.pipeline_options.PipelineOptions(
         list(pipeline_options))
   n_workers = _direct_num_workers(options)
-  paths = list(input_audio_paths)
   process_fn = _ProcessChunkFn(sample_rate, frame_rate, example_secs,
                                hop_secs, center, viterbi, crepe_model,
                                n_workers, padded_examples)

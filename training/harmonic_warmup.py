@@ -113,9 +113,8 @@ class HarmonicWarmup(object):
 
 def _harmonic_signal(model, outputs):
   """Sum of the model's Harmonic signals [batch, n_samples], or None."""
-  signals = [outputs[p.name]['signal'] for p in health.harmonic_synths(model)
-             if isinstance(outputs.get(p.name), dict) and
-             'signal' in outputs[p.name]]
+  signals = health.processor_outputs(outputs, health.harmonic_synths(model),
+                                     'signal')
   return tf.add_n(signals) if signals else None
 
 

@@ -157,7 +157,7 @@ def voiced_share(batch):
   return tf.reduce_mean(tf.cast(voiced_frames(batch), tf.float32))
 
 
-def _processor_outputs(outputs, processors, key):
+def processor_outputs(outputs, processors, key):
   """outputs[p.name][key] of every processor found in `outputs`."""
   found = [outputs.get(p.name) for p in processors]
   return [o[key] for o in found if isinstance(o, dict) and key in o]
@@ -179,15 +179,15 @@ def signals(model, batch, outputs):
   harmonic = harmonic_synths(model)
   if not harmonic or not isinstance(outputs, dict):
     return {}
-  controls = _processor_outputs(outputs, harmonic, 'controls')
+  controls = processor_outputs(outputs, harmonic, 'controls')
   if not controls:
     return {}
   health = {AMPLITUDE: mean_amplitude([c['amplitudes'] for c in controls])}
-  noise = _processor_outputs(outputs, noise_synths(model), 'signal')
+  noise = processor_outputs(outputs, noise_synths(model), 'signal')
   voiced = voiced_frames(batch)
   if noise:
     health[HNR_DB] = harmonic_to_noise_db(
-        _processor_outputs(outputs, harmonic, 'signal'), noise, voiced)
+        processor_outputs(outputs, harmonic, 'signal'), noise, voiced)
   if voiced is not None:
     health[VOICED] = voiced_share(batch)
   return {k: tf.stop_gradient(v) for k, v in health.items()}
