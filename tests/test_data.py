@@ -138,6 +138,16 @@ def test_missing_file_pattern_names_the_pattern(tmp_path):
     provider.get_batch(2)
 
 
+def test_batches_for_names_the_purpose_of_missing_files(tmp_path):
+  provider = data.TFRecordProvider(str(tmp_path / 'nothing.tfrecord*'))
+  assert provider.file_pattern == str(tmp_path / 'nothing.tfrecord*')
+  with pytest.raises(data.NoMatchingFilesError) as raised:
+    data.batches_for('Training', provider, 2)
+  assert str(raised.value).startswith('Training data: No files match')
+  assert 'nothing.tfrecord*' in str(raised.value)
+  assert isinstance(raised.value.__cause__, data.NoMatchingFilesError)
+
+
 def test_no_file_pattern_and_no_default_raises():
   with pytest.raises(NotImplementedError, match='file_pattern'):
     data.TFRecordProvider()
@@ -249,7 +259,7 @@ def test_urmp_default_file_pattern(key, split, suffix, expected):
   provider = data.Urmp('/urmp', instrument_key=key, split=split,
                        suffix=suffix)
   assert provider.default_file_pattern == expected
-  assert provider._file_pattern == expected  # pylint: disable=protected-access
+  assert provider.file_pattern == expected
 
 
 def _urmp_midi_example(n_frames, instrument=b'vc'):

@@ -1,4 +1,5 @@
 """eval_util loops, evaluators and summaries (toy model, no DDSP model)."""
+import logging
 import os
 
 import gin
@@ -6,6 +7,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from ddsp.training import data
 from ddsp.training import eval_util
 from ddsp.training import evaluators
 from ddsp.training import summaries
@@ -83,6 +85,45 @@ def test_num_batches_below_one_means_the_whole_dataset(run_dir):
                      repeats=1, run_once=True)
   assert [c[0] for c in _RecordingEvaluator.calls] == ['evaluate'] * 3 + [
       'flush']
+
+
+class _Clock(object):
+  """Stands in for the `time` module: seconds advance only when told."""
+
+  def __init__(self):
+    self.now = 1000.0
+
+  def time(self):
+    return self.now
+
+
+def test_checkpoint_time_counts_every_batch(run_dir, monkeypatch, caplog):
+  clock = _Clock()
+  monkeypatch.setattr(eval_util, 'time', clock)
+
+  class TenSecondEvaluator(_RecordingEvaluator):
+
+    def evaluate(self, batch, outputs, losses):
+      clock.now += 10.0
+
+  caplog.set_level(logging.INFO, logger='absl')
+  eval_util.evaluate(training_toys.ToyProvider(n_examples=12),
+                     training_toys.ToyModel(), [TenSecondEvaluator],
+                     save_dir=run_dir, batch_size=4, num_batches=0,
+                     repeats=1, run_once=True)
+  totals = [r.getMessage() for r in caplog.records
+            if r.getMessage().startswith('All ')]
+  assert totals == ['All 3 batches in checkpoint took 30.0 seconds']
+
+
+def test_missing_evaluation_files_say_what_they_were_for(run_dir, tmp_path):
+  provider = data.TFRecordProvider(str(tmp_path / 'none.tfrecord*'),
+                                   example_secs=1)
+  with pytest.raises(data.NoMatchingFilesError,
+                     match=r"^Evaluation data: .*none\.tfrecord\*"):
+    eval_util.evaluate(provider, training_toys.ToyModel(),
+                       [_RecordingEvaluator], save_dir=run_dir,
+                       run_once=True)
 
 
 def test_basic_evaluator_writes_losses_and_sample_summaries(run_dir):

@@ -9,6 +9,7 @@ import gin
 import pytest
 import tensorflow as tf
 
+from ddsp.training import data
 from ddsp.training import train_util
 import training_toys
 
@@ -258,20 +259,15 @@ def test_train_without_save_dir_writes_nothing(tmp_path):
   assert not os.listdir(tmp_path)
 
 
-class _MissingFilesProvider(training_toys.ToyProvider):
-  _file_pattern = '/nonexistent/dir/train.tfrecord*'
-
-  def get_dataset(self, shuffle=True):
-    return tf.data.Dataset.list_files(self._file_pattern, shuffle=shuffle)
-
-
 def test_train_with_missing_data_fails_naming_the_pattern(tmp_path):
-  with pytest.raises(FileNotFoundError,
-                     match='/nonexistent/dir/train.tfrecord'):
-    train_util.train(_MissingFilesProvider(),
-                     training_toys.toy_trainer(), batch_size=4,
+  provider = data.TFRecordProvider('/nonexistent/dir/train.tfrecord*',
+                                   example_secs=1)
+  with pytest.raises(data.NoMatchingFilesError,
+                     match=r'^Training data: .*/nonexistent/dir/train'):
+    train_util.train(provider, training_toys.toy_trainer(), batch_size=4,
                      num_steps=2, save_dir=str(tmp_path),
                      restore_dir=str(tmp_path))
+  assert not os.listdir(tmp_path)
 
 
 def test_train_is_gin_configurable(tmp_path):

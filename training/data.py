@@ -81,6 +81,33 @@ def _list_files(file_pattern, shuffle):
         f'No files match the TFRecord file_pattern {file_pattern!r}.') from e
 
 
+def batches_for(purpose, data_provider, batch_size, shuffle=True,
+                repeats=-1):
+  """`data_provider.get_batch`; missing files say what the data was for.
+
+  Args:
+    purpose: What the batches are for, e.g. 'Training' or 'Evaluation'.
+    data_provider: A DataProvider.
+    batch_size: Examples per batch.
+    shuffle: Shuffle the file list.
+    repeats: Number of epochs (-1 repeats forever).
+
+  Returns:
+    The provider's tf.data.Dataset of batches.
+
+  Raises:
+    NoMatchingFilesError: No file matches the provider's file pattern; the
+      message starts with '<purpose> data: '.
+  """
+  try:
+    return data_provider.get_batch(batch_size, shuffle=shuffle,
+                                   repeats=repeats)
+  except NoMatchingFilesError as e:
+    raise NoMatchingFilesError(
+        f'{purpose} data: {e} Set TFRecordProvider.file_pattern to a glob '
+        'of existing files.') from e
+
+
 class DataProvider(object):
   """Base class for returning a dataset."""
 
@@ -261,6 +288,11 @@ class TFRecordProvider(DataProvider):
       Number of frames (e.g. 1000, or 1001 when centered).
     """
     return dataclasses.replace(self._layout, centered=centered).n_frames
+
+  @property
+  def file_pattern(self):
+    """Glob of the files read (the given one or `default_file_pattern`)."""
+    return self._file_pattern
 
   @property
   def default_file_pattern(self):

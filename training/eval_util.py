@@ -31,20 +31,6 @@ import gin
 import tensorflow as tf
 
 
-def _get_eval_dataset(data_provider, batch_size, repeats):
-  """Un-shuffled batches; a file pattern matching nothing fails clearly."""
-  try:
-    return data_provider.get_batch(batch_size, shuffle=False,
-                                   repeats=repeats)
-  except tf.errors.InvalidArgumentError as e:
-    if 'No files matched pattern' in str(e):
-      pattern = getattr(data_provider, '_file_pattern', None)
-      raise FileNotFoundError(
-          f'Evaluation data: no files match the pattern {pattern!r} '
-          '(set TFRecordProvider.file_pattern).') from e
-    raise
-
-
 def _add_synthetic_audio(model, batch):
   """SyntheticNotes batches hold controls only: render their audio."""
   batch['audio'] = model.generate_synthetic_audio(batch)
@@ -129,7 +115,8 @@ def evaluate_or_sample(data_provider,
   summary_dir = os.path.join(save_dir, 'summaries', 'eval')
   summary_writer = tf.summary.create_file_writer(summary_dir)
 
-  dataset = _get_eval_dataset(data_provider, batch_size, repeats)
+  dataset = data.batches_for('Evaluation', data_provider, batch_size,
+                             shuffle=False, repeats=repeats)
   num_batches = int(1e12) if num_batches < 1 else num_batches
 
   evaluators = [cls(data_provider.sample_rate, data_provider.frame_rate)
@@ -151,6 +138,8 @@ def evaluate_or_sample(data_provider,
         logging.warning('No existing checkpoint found in %s, skipping '
                         'checkpoint loading.', restore_dir)
 
+      checkpoint_start = time.time()
+      batches_done = 0
       for batch_idx in range(1, num_batches + 1):
         try:
           start_time = time.time()
@@ -171,12 +160,13 @@ def evaluate_or_sample(data_provider,
               evaluator.sample(batch, outputs, step)
           logging.info('Metrics for batch %i with size %i took %.1f seconds',
                        batch_idx, batch_size, time.time() - start_time)
+          batches_done = batch_idx
         except StopIteration:
           logging.info('End of dataset.')
           break
 
       logging.info('All %d batches in checkpoint took %.1f seconds',
-                   num_batches, time.time() - start_time)
+                   batches_done, time.time() - checkpoint_start)
 
       if do_eval:
         for evaluator in evaluators:

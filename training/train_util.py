@@ -31,6 +31,7 @@ import time
 
 from absl import logging
 from ddsp.training import cloud
+from ddsp.training import data
 from ddsp.training import health
 from ddsp.training import summaries
 import gin
@@ -286,19 +287,6 @@ def set_seed(seed):
 # ---------------------------------------------------------------------------
 # Training loop.
 # ---------------------------------------------------------------------------
-def _make_dataset(data_provider, batch_size):
-  """Training batches; a file pattern matching nothing fails clearly."""
-  try:
-    return data_provider.get_batch(batch_size, shuffle=True, repeats=-1)
-  except tf.errors.InvalidArgumentError as e:
-    if 'No files matched pattern' in str(e):
-      pattern = getattr(data_provider, '_file_pattern', None)
-      raise FileNotFoundError(
-          f'Training data: no files match the pattern {pattern!r} '
-          '(set TFRecordProvider.file_pattern).') from e
-    raise
-
-
 class ProgressLogger(object):
   """Logs `steps/sec` and the ETA to `num_steps` every `interval_secs`.
 
@@ -434,7 +422,7 @@ def train(data_provider,
     health.CollapseRestart: The detector fired early enough and
       `CollapseDetector.restart` is on (the caller restarts the run).
   """
-  dataset = _make_dataset(data_provider, batch_size)
+  dataset = data.batches_for('Training', data_provider, batch_size)
   dataset = trainer.distribute_dataset(dataset)
   dataset_iter = iter(dataset)
 
