@@ -2,7 +2,9 @@
 import numpy as np
 import pytest
 from sklearn import preprocessing as skp
+import tensorflow as tf
 
+from ddsp import spectral_ops
 from ddsp.training import postprocessing
 
 
@@ -145,3 +147,53 @@ def test_fit_quantile_transform_histogram_matches_note_frames():
   expected = target.inverse_transform(
       qt.transform(loudness.ravel()[flat_mask][:, None]))
   np.testing.assert_allclose(on, expected[:, 0])
+
+
+class _RampProvider(object):
+  """Examples of a rising tone at any rate, without 'audio_16k'."""
+
+  def __init__(self, sample_rate, frame_rate, seconds=2, rates=True):
+    if rates:
+      self.sample_rate, self.frame_rate = sample_rate, frame_rate
+    t = np.arange(seconds * sample_rate) / sample_rate
+    audio = np.exp(2.0 * t - 4.0) * np.sin(2 * np.pi * 440.0 * t)
+    n_frames = seconds * frame_rate
+    self.audio = np.stack([audio, 0.5 * audio]).astype(np.float32)
+    self.example = {
+        'audio': self.audio,
+        'loudness_db': np.tile(np.linspace(-60.0, -10.0, n_frames,
+                                           dtype=np.float32), [2, 1]),
+        'f0_hz': np.full([2, n_frames], 440.0, np.float32),
+        'f0_confidence': np.ones([2, n_frames], np.float32)}
+
+  def get_batch(self, batch_size, shuffle=True, repeats=1):
+    del shuffle
+    ds = tf.data.Dataset.from_tensor_slices(self.example)
+    return ds.repeat(repeats).batch(batch_size)
+
+
+def _power_stats(audio, sample_rate, frame_rate, n_frames):
+  power = np.asarray(spectral_ops.compute_power(
+      audio, sample_rate=sample_rate, frame_rate=frame_rate,
+      frame_size=1024))[:, :n_frames - 20]
+  return power.mean(), power.max(), power.min()
+
+
+@pytest.mark.parametrize('frame_rate', [50, 250])
+def test_statistics_take_the_rates_of_the_provider(frame_rate):
+  provider = _RampProvider(48000, frame_rate)
+  stats = postprocessing.compute_dataset_statistics(
+      provider, batch_size=2, power_frame_rate=frame_rate)
+  expected = _power_stats(provider.audio, 48000, frame_rate, 2 * frame_rate)
+  np.testing.assert_allclose(
+      [stats['mean_power'], stats['max_power'], stats['min_power']],
+      expected, rtol=1e-5)
+
+
+def test_statistics_take_the_rates_from_the_caller():
+  # A provider of the original's kind, which does not say its rates.
+  provider = _RampProvider(48000, 250, rates=False)
+  stats = postprocessing.compute_dataset_statistics(
+      provider, 2, 1024, 50, sample_rate=48000, frame_rate=250)
+  expected = _power_stats(provider.audio, 48000, 250, 500)
+  assert stats['mean_power'] == pytest.approx(expected[0], rel=1e-5)

@@ -278,41 +278,57 @@ def fit_quantile_transform(loudness_db, mask_on, inv_quantile=None):
 # ------------------------------------------------------------------------------
 # Dataset statistics.
 # ------------------------------------------------------------------------------
-def _infer_frame_rate(n_frames, n_samples, sample_rate=16000):
-  """Frame rate of features of `n_frames` covering `n_samples` of audio."""
+# Rate of the 'audio_16k' feature (the rate of CREPE) and the rate the
+# original assumed for 'audio'.
+_AUDIO_16K_RATE = 16000
+
+
+def _infer_frame_rate(n_frames, n_samples, sample_rate):
+  """Frame rate of `n_frames` features over `n_samples` of audio.
+
+  Only for providers that do not say their frame rate.
+  """
   return int(round(n_frames * sample_rate / n_samples))
 
 
-def _compute_power_frames(audio, n_frames, frame_size, frame_rate):
-  """Power [batch, n] at `frame_rate`; falls back to the data frame rate.
+def _compute_power_frames(audio, sample_rate, data_frame_rate, n_frames,
+                          frame_size, frame_rate):
+  """Power [batch, n] at `frame_rate`, else at the data's frame rate.
 
   The original requires the power frames to line up with the dataset's
   loudness frames and crashes otherwise (IndexError with the default
-  50 Hz power on 250 Hz data). We keep the requested rate when it lines up
-  and otherwise recompute at the data's own frame rate (fixed crash).
+  50 Hz power on 250 Hz data). We keep the requested rate when it is the
+  data's and otherwise compute the power at the data's frame rate.
+
+  Args:
+    audio: [batch, n_samples] audio at `sample_rate`.
+    sample_rate: Rate of `audio` [Hz].
+    data_frame_rate: Frame rate of the dataset's features, or None to infer
+      it from `n_frames` and the audio length.
+    n_frames: Frames of the dataset's features per example.
+    frame_size: Frame size of `compute_power` (grown to the hop if smaller).
+    frame_rate: Requested frame rate of the power.
+
+  Returns:
+    numpy [batch, n_frames (+1 when centred)] power in dB.
   """
-  if 16000 // frame_rate <= frame_size:
-    power = np.asarray(spectral_ops.compute_power(
-        audio, sample_rate=16000, frame_rate=frame_rate,
-        frame_size=frame_size))
-    if abs(power.shape[-1] - n_frames) <= 1:
-      return power
-    n_power = power.shape[-1]
-  else:
-    n_power = 'no'  # hop > frame size: the original raises in pad().
-  data_rate = _infer_frame_rate(n_frames, audio.shape[-1])
-  logging.warning(
-      'compute_dataset_statistics: power at %s Hz gives %s frames but the '
-      'dataset has %d frames per example; using the data frame rate %d Hz.',
-      frame_rate, n_power, n_frames, data_rate)
+  if data_frame_rate is None:
+    data_frame_rate = _infer_frame_rate(n_frames, audio.shape[-1],
+                                        sample_rate)
+  if frame_rate != data_frame_rate:
+    logging.warning(
+        'compute_dataset_statistics: the power frame rate %s Hz is not the '
+        'dataset frame rate; using the data frame rate %s Hz.', frame_rate,
+        data_frame_rate)
+  hop_size = int(sample_rate // data_frame_rate)
   power = spectral_ops.compute_power(
-      audio, sample_rate=16000, frame_rate=data_rate,
-      frame_size=max(frame_size, 16000 // data_rate))
+      audio, sample_rate=sample_rate, frame_rate=data_frame_rate,
+      frame_size=max(frame_size, hop_size))
   return np.asarray(power)
 
 
 def _collect_features(data_provider, batch_size, power_frame_size,
-                      power_frame_rate):
+                      power_frame_rate, sample_rate, frame_rate):
   """Iterates the dataset once; returns dict of stacked [n_ex, n_frames]."""
   dataset = data_provider.get_batch(batch_size, shuffle=False, repeats=1)
   collected = {'loudness': [], 'power': [], 'f0': [], 'conf': []}
@@ -320,10 +336,12 @@ def _collect_features(data_provider, batch_size, power_frame_size,
   for batch in dataset:
     if audio_key is None:
       audio_key = 'audio_16k' if 'audio_16k' in batch else 'audio'
+      audio_rate = _AUDIO_16K_RATE if audio_key == 'audio_16k' else sample_rate
     audio = np.asarray(batch[audio_key])
     loudness = np.asarray(batch['loudness_db'])
-    power = _compute_power_frames(audio, loudness.shape[-1],
-                                  power_frame_size, power_frame_rate)
+    power = _compute_power_frames(audio, audio_rate, frame_rate,
+                                  loudness.shape[-1], power_frame_size,
+                                  power_frame_rate)
     collected['loudness'].append(loudness)
     collected['power'].append(power)
     collected['f0'].append(np.asarray(batch['f0_hz']))
@@ -359,7 +377,9 @@ def compute_dataset_statistics(data_provider,
                                batch_size=1,
                                power_frame_size=1024,
                                power_frame_rate=50,
-                               noteless_as_notes=False):
+                               noteless_as_notes=False,
+                               sample_rate=None,
+                               frame_rate=None):
   """Statistics of pitch, power and loudness over a dataset.
 
   Args:
@@ -368,14 +388,21 @@ def compute_dataset_statistics(data_provider,
       `f0_confidence`.
     batch_size: Examples per iteration (only affects speed).
     power_frame_size: Frame size of `compute_power`.
-    power_frame_rate: Frame rate of `compute_power`; when it does not line up
-      with the dataset's frames, the dataset frame rate is used instead.
+    power_frame_rate: Frame rate of `compute_power`; when it is not the
+      dataset's frame rate, the dataset frame rate is used instead.
     noteless_as_notes: The original's rule: every frame of an example
       without a detected note counts as a note. By default such examples
       (silence, padding) are left out of the note statistics and of the
       quantile transform, so they cannot pull the note ranges towards the
       f0 CREPE guesses in silence; when no example has a note, all frames
       count (as in the original).
+    sample_rate: Rate of the provider's 'audio' [Hz]; None: the provider's
+      `sample_rate`, or 16000 (the original's assumption) for a provider
+      without one. The power is computed from 'audio_16k' when the examples
+      have it, at 16 kHz whatever this rate.
+    frame_rate: Rate of the provider's frame features [frames/s]; None: the
+      provider's `frame_rate`, or, for a provider without one, the rate
+      that the lengths of audio and loudness of the examples imply.
 
   Returns:
     Dict with the 36 float32 statistics (see `statistics_keys()`) and the
@@ -383,8 +410,12 @@ def compute_dataset_statistics(data_provider,
   """
   print('Calculating dataset statistics for', data_provider)
   start = time.time()
+  if sample_rate is None:
+    sample_rate = getattr(data_provider, 'sample_rate', _AUDIO_16K_RATE)
+  if frame_rate is None:
+    frame_rate = getattr(data_provider, 'frame_rate', None)
   feats = _collect_features(data_provider, batch_size, power_frame_size,
-                            power_frame_rate)
+                            power_frame_rate, sample_rate, frame_rate)
   pitch = np.asarray(core.hz_to_midi(feats['f0']))
   loudness, power = feats['loudness'], feats['power']
 
