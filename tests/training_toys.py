@@ -290,19 +290,3 @@ def read_event_tags(event_dir):
         for value in event.summary.value:
           tags.setdefault(value.tag, []).append(event.step)
   return tags
-
-
-def read_event_scalars(event_dir, tag):
-  """[(step, value)] of a scalar tag (tensor-encoded summaries)."""
-  found = []
-  for root, _, files in os.walk(event_dir):
-    for name in files:
-      if 'tfevents' not in name:
-        continue
-      for event in tf.compat.v1.train.summary_iterator(
-          os.path.join(root, name)):
-        for value in event.summary.value:
-          if value.tag == tag:
-            found.append((event.step,
-                          float(tf.make_ndarray(value.tensor))))
-  return sorted(found)
