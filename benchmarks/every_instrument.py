@@ -69,6 +69,7 @@ from ddsp.training import gin_setup
 from ddsp.training import health
 from ddsp.training import run_modes
 from ddsp.training import summaries
+from ddsp.training import transfer
 import gin
 import librosa
 import soundfile as sf
@@ -158,7 +159,7 @@ def quality(save_dir, clip_path, crepe_model):
     clip = held_out_clip(clip_path, out_dir)
     out = os.path.join(out_dir, 'resynthesis.wav')
     features = {}
-    time_to_quality.transfer.transfer_file(
+    transfer.transfer_file(
         save_dir, clip, out, auto_adjust_on=False, crepe_model=crepe_model,
         features_out=features, verbose=False, noise_seed=0)
     original = features['original']
@@ -168,8 +169,8 @@ def quality(save_dir, clip_path, crepe_model):
       audio = librosa.resample(audio, orig_sr=rate, target_sr=out_rate)
     frame_rate = time_to_quality.frame_rate_of(original,
                                                len(resynth) / out_rate)
-    f0_out, _ = time_to_quality._crepe(resynth, out_rate, frame_rate,  # pylint: disable=protected-access
-                                       crepe_model)
+    f0_out, _ = time_to_quality.crepe_f0(resynth, out_rate, frame_rate,
+                                         crepe_model)
     cents, share = time_to_quality.median_cents(
         f0_out, original['f0_hz'],
         original['f0_confidence'] > time_to_quality.CONFIDENT)

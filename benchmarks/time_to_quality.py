@@ -108,7 +108,7 @@ def _read_mono(path):
   return audio.mean(axis=1), rate
 
 
-def _crepe(audio, rate, frame_rate, crepe_model):
+def crepe_f0(audio, rate, frame_rate, crepe_model):
   """CREPE f0 and confidence `[n_frames]` (centered frames)."""
   return f0_loudness.f0(audio, rate, frame_rate, padding='center',
                         model_capacity=crepe_model)
@@ -167,7 +167,7 @@ def resynthesis(save_dir, clip, out_dir, crepe_model):
   if rate != out_rate:
     raise ValueError(f'{clip} is at {rate} Hz and the model at {out_rate} '
                      'Hz: give a held-out clip at the model\'s rate.')
-  f0_out, _ = _crepe(resynth, out_rate, frame_rate, crepe_model)
+  f0_out, _ = crepe_f0(resynth, out_rate, frame_rate, crepe_model)
   cents, share = median_cents(f0_out, original['f0_hz'],
                               original['f0_confidence'] > CONFIDENT)
   return spectral_loss(audio, resynth), cents, share
@@ -183,7 +183,7 @@ def voice_octave(save_dir, voice, out_dir, crepe_model):
   original = features['original']
   sung, rate = _read_mono(out)
   frame_rate = frame_rate_of(original, len(sung) / rate)
-  f0_out, conf_out = _crepe(sung, rate, frame_rate, crepe_model)
+  f0_out, conf_out = crepe_f0(sung, rate, frame_rate, crepe_model)
   n = min(len(f0_out), len(original['f0_hz']))
   both = ((original['f0_confidence'][:n] > CONFIDENT) &
           (conf_out[:n] > CONFIDENT))

@@ -18,11 +18,11 @@ The result of node `name` is stored at `outputs[name]`, and the result of
 the last node is also stored at `outputs['out']`.
 """
 
-import contextlib
 from typing import Dict, Sequence, Text, Tuple, TypeVar
 
 from absl import logging
 from ddsp import core
+from ddsp import gin_errors
 from ddsp import keras_compat
 import gin
 import tensorflow as tf
@@ -54,35 +54,6 @@ class _EmptyDagError(ValueError, UnboundLocalError):
   assigned); this error is both a ValueError (clear message) and an
   UnboundLocalError (same type as before).
   """
-
-
-def _strip_gin_proxies(error):
-  """The exception a gin configurable was given, without gin's proxies.
-
-  Gin re-raises errors of configurables (here `run_dag`, and core's
-  `oscillator_bank`, ...) as a proxy subclass whose constructor takes no
-  arguments; Keras' `__call__` then cannot re-create it with its own message
-  and replaces it by an empty RuntimeError. The proxy is raised while
-  handling the original error, so the original is its `__context__`.
-  """
-  while True:
-    context = error.__context__
-    if (context is None or type(error).__bases__ != (type(context),) or
-        type(error).__name__ != type(context).__name__):
-      return error
-    error = context
-
-
-@contextlib.contextmanager
-def _original_errors():
-  """Re-raises the original exception instead of a gin proxy of it."""
-  try:
-    yield
-  except Exception as error:  # pylint: disable=broad-except
-    original = _strip_gin_proxies(error)
-    if original is error:
-      raise
-    raise original.with_traceback(original.__traceback__) from None
 
 
 def split_keras_kwargs(kwargs):
@@ -183,10 +154,10 @@ class DAGLayer(tfk.layers.Layer):
 
   def call(self, inputs: TensorDict, **kwargs) -> TensorDict:
     """Runs the dag on `inputs` (see `run_dag`)."""
-    with _original_errors():
+    with gin_errors.original_errors():
       return self.run_dag(inputs, **kwargs)
 
-  def _get_module(self, module_key):
+  def get_module(self, module_key):
     """Module stored under `module_key`, with a clear error if missing."""
     module = getattr(self, module_key, None) if isinstance(module_key,
                                                            str) else None
@@ -227,7 +198,7 @@ class DAGLayer(tfk.layers.Layer):
     for node in self.dag:
       module_key, input_keys = node[0], node[1]
       output_keys = node[2] if len(node) > 2 else None
-      module = self._get_module(module_key)
+      module = self.get_module(module_key)
 
       node_inputs = [core.nested_lookup(key, outputs) for key in input_keys]
       if verbose:

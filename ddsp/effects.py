@@ -8,24 +8,17 @@ modulated delay (chorus / flanger).
 
 from ddsp import core
 from ddsp import processors
+from ddsp import shape_checks
 from ddsp import synths
 import gin
 import tensorflow as tf
 
 tf_float32 = core.tf_float32
 
-# Private input checks (static shapes; see ddsp.processors).
-# pylint: disable=protected-access
-_check_rank = processors._check_rank
-_check_batch = processors._check_batch
-_check_frames_fit = processors._check_frames_fit
-_shape_of = processors._shape_of
-# pylint: enable=protected-access
-
 
 def _batch_size(x):
   """Static batch size of `x`, or a scalar tensor when unknown."""
-  size = _shape_of(x)[0]
+  size = shape_checks.shape_of(x)[0]
   return size if size is not None else tf.shape(x)[0]
 
 
@@ -51,6 +44,11 @@ class Reverb(processors.Processor):
     super().__init__(name=name, trainable=trainable)
     self._reverb_length = reverb_length
     self._add_dry = add_dry
+
+  @property
+  def add_dry(self):
+    """Whether the dry audio is added to the reverberated (wet) audio."""
+    return self._add_dry
 
   def build(self, unused_input_shape):
     """Creates the impulse response variable when trainable."""
@@ -85,14 +83,14 @@ class Reverb(processors.Processor):
     return tf.tile(ir, [_batch_size(audio), 1])
 
   def _check_audio_and_ir(self, audio, ir):
-    _check_rank(audio, 'audio', (2,), '[batch, n_samples]')
-    _check_rank(ir, 'ir', (1, 2, 3), '[batch, ir_size(, 1)]')
-    ir_shape = _shape_of(ir)
+    shape_checks.check_rank(audio, 'audio', (2,), '[batch, n_samples]')
+    shape_checks.check_rank(ir, 'ir', (1, 2, 3), '[batch, ir_size(, 1)]')
+    ir_shape = shape_checks.shape_of(ir)
     if ir_shape.rank == 3 and ir_shape[2] not in (None, 1):
       raise ValueError(
           f'A 3-D ir must be [batch, ir_size, 1], got shape {ir_shape}.')
     if ir_shape.rank > 1:
-      _check_batch(audio=audio, ir=ir)
+      shape_checks.check_batch(audio=audio, ir=ir)
 
   def get_controls(self, audio, ir=None):
     """Collects the audio and the impulse response.
@@ -201,9 +199,9 @@ class ExpDecayReverb(Reverb):
       raise ValueError('Must provide "gain" and "decay" tensors if '
                        'ExpDecayReverb trainable=False.')
     else:
-      _check_rank(gain, 'gain', (2,), '[batch, 1]')
-      _check_rank(decay, 'decay', (2,), '[batch, 1]')
-      _check_batch(audio=audio, gain=gain, decay=decay)
+      shape_checks.check_rank(gain, 'gain', (2,), '[batch, 1]')
+      shape_checks.check_rank(decay, 'decay', (2,), '[batch, 1]')
+      shape_checks.check_batch(audio=audio, gain=gain, decay=decay)
 
     ir = self._get_ir(gain, decay)
     if self.trainable:
@@ -274,7 +272,7 @@ class FilteredNoiseReverb(Reverb):
       raise ValueError('Must provide "magnitudes" tensor if '
                        'FilteredNoiseReverb trainable=False.')
     else:
-      _check_batch(audio=audio, magnitudes=magnitudes)
+      shape_checks.check_batch(audio=audio, magnitudes=magnitudes)
 
     ir = self._synth(magnitudes)
     if self.trainable:
@@ -305,12 +303,13 @@ class FIRFilter(processors.Processor):
 
   def get_signal(self, audio, magnitudes):
     """Filters audio [batch, n_samples] -> [batch, n_samples]."""
-    _check_rank(audio, 'audio', (2,), '[batch, n_samples]')
-    shape = _check_rank(magnitudes, 'magnitudes', (2, 3),
-                        '[batch, n_frames, n_bands]')
-    _check_batch(audio=audio, magnitudes=magnitudes)
+    shape_checks.check_rank(audio, 'audio', (2,), '[batch, n_samples]')
+    shape = shape_checks.check_rank(magnitudes, 'magnitudes', (2, 3),
+                                    '[batch, n_frames, n_bands]')
+    shape_checks.check_batch(audio=audio, magnitudes=magnitudes)
     if shape.rank == 3:
-      _check_frames_fit(shape[1], _shape_of(audio)[1], 'magnitudes')
+      shape_checks.check_frames_fit(shape[1], shape_checks.shape_of(audio)[1],
+                                    'magnitudes')
     return core.frequency_filter(audio, magnitudes,
                                  window_size=self.window_size)
 
@@ -369,10 +368,10 @@ class ModDelay(processors.Processor):
     Returns:
       [batch, n_samples] wet (+ dry) audio.
     """
-    _check_rank(audio, 'audio', (2,), '[batch, n_samples]')
-    _check_rank(gain, 'gain', (2, 3), '[batch, n_samples(, 1)]')
-    _check_rank(phase, 'phase', (2, 3), '[batch, n_samples(, 1)]')
-    _check_batch(audio=audio, gain=gain, phase=phase)
+    shape_checks.check_rank(audio, 'audio', (2,), '[batch, n_samples]')
+    shape_checks.check_rank(gain, 'gain', (2, 3), '[batch, n_samples(, 1)]')
+    shape_checks.check_rank(phase, 'phase', (2, 3), '[batch, n_samples(, 1)]')
+    shape_checks.check_batch(audio=audio, gain=gain, phase=phase)
     max_delay_ms = self.center_ms + self.depth_ms
     max_length_samples = int(self.sample_rate / 1000.0 * max_delay_ms)
 

@@ -17,6 +17,7 @@ Input checks follow one policy in processors, synths and effects:
   graph. `get_controls`, `get_signal` and the `ddsp.core` functions can each
   be called alone, so each makes the static checks it needs and names the
   bad argument in a ValueError, even when its caller checked the same shape.
+  Processors, synths and effects share theirs in `ddsp.shape_checks`.
 * Value checks read the data. A processor lists the controls that hold
   frequencies in Hz in `frequency_controls`; `Processor.call` checks that they
   are >= 0 and not NaN once per call, between `get_controls` and
@@ -38,6 +39,7 @@ from typing import Dict, Sequence, Text
 from ddsp import core
 from ddsp import dags
 from ddsp import devices
+from ddsp import gin_errors
 import gin
 import numpy as np
 import tensorflow as tf
@@ -52,84 +54,9 @@ _IGNORED_CALL_KWARGS = ('training', 'mask')
 
 
 # ------------------------------------------------------------------------------
-# Input checks shared by processors, synths and effects (private; the policy
-# is in the module docstring). All but `_check_frequencies` are static.
+# Value check of frequency controls (the policy is in the module docstring;
+# the static checks are in ddsp.shape_checks).
 # ------------------------------------------------------------------------------
-def _shape_of(x):
-  """Static shape of a tensor, variable, array or nested list."""
-  if hasattr(x, 'shape'):
-    return tf.TensorShape(x.shape)
-  return tf.TensorShape(np.shape(x))
-
-
-def _check_rank(x, name, ranks, layout=''):
-  """Raises ValueError if the static rank of `x` is not in `ranks`."""
-  shape = _shape_of(x)
-  if shape.rank is not None and shape.rank not in ranks:
-    expected = ' or '.join(str(r) for r in ranks)
-    layout = f' {layout}' if layout else ''
-    raise ValueError(
-        f'{name} must have rank {expected}{layout}, got shape '
-        f'{shape.as_list()} (rank {shape.rank}).')
-  return shape
-
-
-def _check_batch(**named_inputs):
-  """Raises ValueError if known batch sizes (axis 0) differ (1 broadcasts)."""
-  sizes = {}
-  for name, x in named_inputs.items():
-    if x is None:
-      continue
-    shape = _shape_of(x)
-    if shape.rank and shape[0] is not None and shape[0] != 1:
-      sizes[name] = shape[0]
-  if len(set(sizes.values())) > 1:
-    listing = ', '.join(f'{k}: {v}' for k, v in sizes.items())
-    raise ValueError(
-        f'Mismatched batch sizes (axis 0): {listing}; batch sizes must be '
-        'the same (or 1).')
-
-
-def _check_window_upsampling(n_frames, n_samples, name, method='window'):
-  """Static check of `core.upsample_with_windows` (with endpoint).
-
-  With the endpoint frame appended there are n_frames + 1 frames and
-  n_frames intervals, so hop = n_samples / n_frames must be an integer and
-  the upsampling ratio must be > 1.
-  """
-  if n_frames is None or n_samples is None:
-    return
-  if n_frames < 1 or n_frames + 1 >= n_samples:
-    raise ValueError(
-        f'{name} has {n_frames} frames: upsample with windows (amplitude '
-        f"resampling method '{method}') cannot be used for downsampling to "
-        f'n_samples={n_samples}; more input frames than output timesteps.')
-  if n_samples % n_frames:
-    raise ValueError(
-        f'{name} has {n_frames} frames, but amplitude resampling with method '
-        f"'{method}' needs n_samples ({n_samples}) to be a multiple of the "
-        'number of frames: for upsampling, the number of timesteps must be '
-        'divisible by the number of input frames.')
-
-
-def _check_frames_fit(n_frames, n_samples, name):
-  """Static check of the framing done by `core.fft_convolve`.
-
-  The audio is cut in frames of ceil(n_samples / n_frames) samples; that
-  must give exactly n_frames frames.
-  """
-  if n_frames is None or n_samples is None or n_frames < 1:
-    return
-  frame_size = -(-n_samples // n_frames)
-  if -(-n_samples // frame_size) != n_frames:
-    raise ValueError(
-        f'{name} has {n_frames} frames, which cannot evenly split '
-        f'{n_samples} audio samples: number of audio frames '
-        f'({-(-n_samples // frame_size)}, hop {frame_size}) and impulse '
-        f'response frames ({n_frames}) do not match. Use a number of frames '
-        'that divides the number of samples.')
-
-
 def _check_frequencies(frequencies, name):
   """Value check of a frequency control: >= 0 Hz and not NaN.
 
@@ -201,7 +128,7 @@ class Processor(tfkl.Layer):
     """
     for key in _IGNORED_CALL_KWARGS:
       kwargs.pop(key, None)
-    with dags._original_errors():  # pylint: disable=protected-access
+    with gin_errors.original_errors():
       controls = self.get_controls(*args, **kwargs)
       signal = self.get_signal(**self._check_values(controls))
     if return_outputs_dict:
@@ -263,7 +190,7 @@ class ProcessorGroup(dags.DAGLayer):
            return_outputs_dict: bool = False,
            **kwargs) -> tf.Tensor:
     """Runs the DAG and returns the final signal (or the outputs dict)."""
-    with dags._original_errors():  # pylint: disable=protected-access
+    with gin_errors.original_errors():
       controls = self.get_controls(inputs, **kwargs)
     signal = self.get_signal(controls)
     if return_outputs_dict:

@@ -7,29 +7,22 @@ are frame-wise tensors `[batch, n_frames, channels]`; the audio signal is
 
 from ddsp import core
 from ddsp import processors
+from ddsp import shape_checks
 import gin
 import tensorflow as tf
-
-# Private static input checks; `processors.Processor.call` makes the value
-# checks of `frequency_controls` (see ddsp.processors).
-# pylint: disable=protected-access
-_check_rank = processors._check_rank
-_check_batch = processors._check_batch
-_check_window_upsampling = processors._check_window_upsampling
-_check_frames_fit = processors._check_frames_fit
-# pylint: enable=protected-access
 
 
 def _n_frames(x):
   """Static size of axis 1 (None when unknown)."""
-  shape = processors._shape_of(x)  # pylint: disable=protected-access
+  shape = shape_checks.shape_of(x)
   return shape[1] if shape.rank and shape.rank > 1 else None
 
 
 def _check_amp_resampling(amplitudes, n_samples, method, name='amplitudes'):
   """'window' resampling needs n_samples to be a multiple of the frames."""
   if method == 'window':
-    _check_window_upsampling(_n_frames(amplitudes), n_samples, name, method)
+    shape_checks.check_window_upsampling(_n_frames(amplitudes), n_samples,
+                                         name, method)
 
 
 @gin.register(module='ddsp.synths')
@@ -45,7 +38,7 @@ class TensorToAudio(processors.Processor):
 
   def get_signal(self, samples):
     """Drops the channel axis: [batch, n_samples, 1] -> [batch, n_samples]."""
-    _check_rank(samples, 'samples', (3,), '[batch, n_samples, 1]')
+    shape_checks.check_rank(samples, 'samples', (3,), '[batch, n_samples, 1]')
     return tf.squeeze(samples, 2)
 
 
@@ -87,12 +80,14 @@ class Harmonic(processors.Processor):
     self.use_angular_cumsum = use_angular_cumsum
 
   def _check_inputs(self, amplitudes, harmonic_distribution, f0_hz):
-    _check_rank(amplitudes, 'amplitudes', (3,), '[batch, n_frames, 1]')
-    _check_rank(harmonic_distribution, 'harmonic_distribution', (3,),
-                '[batch, n_frames, n_harmonics]')
-    _check_rank(f0_hz, 'f0_hz', (3,), '[batch, n_frames, 1]')
-    _check_batch(amplitudes=amplitudes,
-                 harmonic_distribution=harmonic_distribution, f0_hz=f0_hz)
+    shape_checks.check_rank(amplitudes, 'amplitudes', (3,),
+                            '[batch, n_frames, 1]')
+    shape_checks.check_rank(harmonic_distribution, 'harmonic_distribution',
+                            (3,), '[batch, n_frames, n_harmonics]')
+    shape_checks.check_rank(f0_hz, 'f0_hz', (3,), '[batch, n_frames, 1]')
+    shape_checks.check_batch(amplitudes=amplitudes,
+                             harmonic_distribution=harmonic_distribution,
+                             f0_hz=f0_hz)
 
   def get_controls(self, amplitudes, harmonic_distribution, f0_hz):
     """Scales the network outputs and normalises the distribution.
@@ -169,18 +164,18 @@ class FilteredNoise(processors.Processor):
 
     Bands are linearly spaced from 0 Hz to Nyquist.
     """
-    _check_rank(magnitudes, 'magnitudes', (2, 3),
-                '[batch, n_frames, n_bands]')
+    shape_checks.check_rank(magnitudes, 'magnitudes', (2, 3),
+                            '[batch, n_frames, n_bands]')
     if self.scale_fn is not None:
       magnitudes = self.scale_fn(magnitudes + self.initial_bias)
     return {'magnitudes': magnitudes}
 
   def get_signal(self, magnitudes):
     """Filters uniform noise in [-1, 1) -> audio [batch, n_samples]."""
-    shape = _check_rank(magnitudes, 'magnitudes', (2, 3),
-                        '[batch, n_frames, n_bands]')
+    shape = shape_checks.check_rank(magnitudes, 'magnitudes', (2, 3),
+                                    '[batch, n_frames, n_bands]')
     if shape.rank == 3:
-      _check_frames_fit(shape[1], self.n_samples, 'magnitudes')
+      shape_checks.check_frames_fit(shape[1], self.n_samples, 'magnitudes')
     batch_size = shape[0] if shape[0] is not None else tf.shape(magnitudes)[0]
     noise = tf.random.uniform([batch_size, self.n_samples],
                               minval=-1.0, maxval=1.0)
@@ -205,11 +200,13 @@ class Wavetable(processors.Processor):
     self.scale_fn = scale_fn
 
   def _check_inputs(self, amplitudes, wavetables, f0_hz):
-    _check_rank(amplitudes, 'amplitudes', (3,), '[batch, n_frames, 1]')
-    _check_rank(wavetables, 'wavetables', (3,),
-                '[batch, n_frames, n_wavetable]')
-    _check_rank(f0_hz, 'f0_hz', (3,), '[batch, n_frames, 1]')
-    _check_batch(amplitudes=amplitudes, wavetables=wavetables, f0_hz=f0_hz)
+    shape_checks.check_rank(amplitudes, 'amplitudes', (3,),
+                            '[batch, n_frames, 1]')
+    shape_checks.check_rank(wavetables, 'wavetables', (3,),
+                            '[batch, n_frames, n_wavetable]')
+    shape_checks.check_rank(f0_hz, 'f0_hz', (3,), '[batch, n_frames, 1]')
+    shape_checks.check_batch(amplitudes=amplitudes, wavetables=wavetables,
+                             f0_hz=f0_hz)
 
   def get_controls(self, amplitudes, wavetables, f0_hz):
     """Scales amplitudes [B, T, 1] and wavetables [B, T, W] with scale_fn."""
@@ -254,11 +251,11 @@ class Sinusoidal(processors.Processor):
     self.freq_scale_fn = freq_scale_fn
 
   def _check_inputs(self, amplitudes, frequencies):
-    _check_rank(amplitudes, 'amplitudes', (3,),
-                '[batch, n_frames, n_sinusoids]')
-    _check_rank(frequencies, 'frequencies', (3, 4),
-                '[batch, n_frames, n_sinusoids(, depth)]')
-    _check_batch(amplitudes=amplitudes, frequencies=frequencies)
+    shape_checks.check_rank(amplitudes, 'amplitudes', (3,),
+                            '[batch, n_frames, n_sinusoids]')
+    shape_checks.check_rank(frequencies, 'frequencies', (3, 4),
+                            '[batch, n_frames, n_sinusoids(, depth)]')
+    shape_checks.check_batch(amplitudes=amplitudes, frequencies=frequencies)
 
   def get_controls(self, amplitudes, frequencies):
     """Scales amplitudes and frequencies.
@@ -283,11 +280,11 @@ class Sinusoidal(processors.Processor):
 
   def get_signal(self, amplitudes, frequencies):
     """Synthesizes audio [batch, n_samples]."""
-    _check_rank(amplitudes, 'amplitudes', (3,),
-                '[batch, n_frames, n_sinusoids]')
-    _check_rank(frequencies, 'frequencies', (3,),
-                '[batch, n_frames, n_sinusoids]')
-    _check_batch(amplitudes=amplitudes, frequencies=frequencies)
+    shape_checks.check_rank(amplitudes, 'amplitudes', (3,),
+                            '[batch, n_frames, n_sinusoids]')
+    shape_checks.check_rank(frequencies, 'frequencies', (3,),
+                            '[batch, n_frames, n_sinusoids]')
+    shape_checks.check_batch(amplitudes=amplitudes, frequencies=frequencies)
     _check_amp_resampling(amplitudes, self.n_samples, self.amp_resample_method)
     amplitude_envelopes = core.resample(amplitudes, self.n_samples,
                                         method=self.amp_resample_method)

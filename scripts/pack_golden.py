@@ -152,7 +152,7 @@ def check(source, dest):
   """Compares the packed copy with the source; returns a list of problems."""
   problems = []
   source_shared = os.path.dirname(source)
-  golden._index.cache_clear()  # pylint: disable=protected-access
+  golden.read_index.cache_clear()
   expected_files = {golden.INDEX, 'README.md'}
   raw_bytes = stored_bytes = n_keys = n_stored = 0
   for area in golden.AREAS:
@@ -178,7 +178,7 @@ def check(source, dest):
         mine = packed[key]
         if not _same_array(mine, ref):
           problems.append(f'{area}: {key} is not bit-identical')
-    n_stored += len(packed._stored)  # pylint: disable=protected-access
+    n_stored += packed.n_stored
     stored_bytes += os.path.getsize(
         os.path.join(dest, 'golden', area + '.npz'))
   for name in golden.COPIED:

@@ -182,7 +182,8 @@ def decode_stored(stored, meta):
 
 
 @functools.lru_cache(maxsize=None)
-def _index(data_dir):
+def read_index(data_dir):
+  """The index of the packed golden data (cached; `read_index.cache_clear`)."""
   with open(os.path.join(data_dir, *INDEX.split('/'))) as f:
     return json.load(f)
 
@@ -203,6 +204,11 @@ class PackedArrays(collections.abc.Mapping):
   @property
   def files(self):
     return list(self._keys)
+
+  @property
+  def n_stored(self):
+    """Number of arrays stored (keys of equal arrays share one)."""
+    return len(self._stored)
 
   def __getitem__(self, key):
     name = self._keys[key]
@@ -227,7 +233,7 @@ def load_area_json(name, data_dir=DATA_DIR):
 
 def load_area_arrays(name, data_dir=DATA_DIR):
   return PackedArrays(os.path.join(data_dir, 'golden', name + '.npz'),
-                      _index(data_dir)['areas'][name])
+                      read_index(data_dir)['areas'][name])
 
 
 @functools.lru_cache(maxsize=None)
@@ -339,17 +345,26 @@ def evaluate_doc(case, arrays_by_name, namespace):
   `<in/x>` becomes the input array `x` (as float32/np array). The namespace
   must provide the top-level package names used (e.g. {'ddsp': ddsp}).
   """
-  doc = case['doc'].split('  #')[0].strip()
-  code = _IN_REF.sub(lambda m: f'__in__[{m.group(1)!r}]', doc)
+  statements = [substitute_inputs(s) for s in doc_statements(case)]
   env = dict(namespace)
   env['__in__'] = arrays_by_name
-  statements = [s.strip() for s in _split_statements(code) if s.strip()]
   for stmt in statements[:-1]:
     exec(stmt, env)  # pylint: disable=exec-used
   return eval(statements[-1], env)  # pylint: disable=eval-used
 
 
-def _split_statements(code):
+def substitute_inputs(code):
+  """`<in/x>` -> `__in__['x']`, the input `x` in `evaluate_doc`'s namespace."""
+  return _IN_REF.sub(lambda m: f'__in__[{m.group(1)!r}]', code)
+
+
+def doc_statements(case):
+  """The statements of a case's call string, without its comment."""
+  doc = case['doc'].split('  #')[0].strip()
+  return [s.strip() for s in split_statements(doc) if s.strip()]
+
+
+def split_statements(code):
   """Splits on ';' outside brackets and quotes."""
   parts, depth, quote, start = [], 0, None, 0
   for i, ch in enumerate(code):

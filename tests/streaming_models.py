@@ -81,10 +81,11 @@ def write_random_model(folder, gin_text, seed=0):
          'loudness_db': tf.fill([1, n_frames], -30.0)}, training=False)
   reverb = getattr(model.processor_group, 'reverb', None)
   if reverb is not None:
-    n = int(reverb._ir.shape[0])  # pylint: disable=protected-access
+    ir_variable, = reverb.weights  # The learned impulse response.
+    n = int(ir_variable.shape[0])
     rng = np.random.default_rng(seed)
     ir = 0.05 * rng.standard_normal(n) * np.exp(-np.arange(n) / (n / 5.0))
-    reverb._ir.assign(ir.astype(np.float32))  # pylint: disable=protected-access
+    ir_variable.assign(ir.astype(np.float32))
   with open(os.path.join(folder, 'operative_config-0.gin'), 'w') as f:
     f.write(gin.operative_config_str())
   tf.train.Checkpoint(model=model).save(os.path.join(folder, 'ckpt'))

@@ -139,7 +139,7 @@ def test_save_dataset_statistics_writes_a_loadable_pickle(tmp_path):
   import test_dataset_statistics as tds  # pylint: disable=g-import-not-at-top
   path = str(tmp_path / 'dataset_statistics.pkl')
   stats = colab_utils.save_dataset_statistics(
-      tds._TFRecordProvider(tds.TFRECORD), path, batch_size=8)  # pylint: disable=protected-access
+      tds.GoldenRecordsProvider(tds.TFRECORD), path, batch_size=8)
   loaded = colab_utils.load_dataset_statistics(path)
   assert list(loaded) == list(stats)
   assert os.path.getsize(path) > 1000

@@ -197,6 +197,14 @@ def test_empty_dag_raises():
     layer({'x': tf.ones([1, 2])})
 
 
+def test_get_module_returns_a_module_by_its_name():
+  encoder = Dense(8, name='encoder')
+  layer = dags.DAGLayer(dag=[('encoder', ['x'])], encoder=encoder)
+  assert layer.get_module('encoder') is encoder
+  with pytest.raises(KeyError, match="'decoder'.*Available modules"):
+    layer.get_module('decoder')
+
+
 def test_unknown_module_name_raises():
   layer = dags.DAGLayer(dag=[('missing', ['x'])])
   with pytest.raises(AttributeError, match='missing'):

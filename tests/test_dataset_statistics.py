@@ -26,7 +26,7 @@ def _value(stats, name):
   return stats[name]
 
 
-class _TFRecordProvider:
+class GoldenRecordsProvider:
   """Minimal reader of the golden TFRecord (independent of data.py)."""
 
   def __init__(self, pattern, n_samples=64000, n_frames=1000):
@@ -54,7 +54,7 @@ def golden_stats():
 def computed_stats():
   # The original's rule for examples without notes (its padding examples).
   return postprocessing.compute_dataset_statistics(
-      _TFRecordProvider(TFRECORD), batch_size=4, power_frame_size=1024,
+      GoldenRecordsProvider(TFRECORD), batch_size=4, power_frame_size=1024,
       power_frame_rate=250, noteless_as_notes=True)
 
 
@@ -152,7 +152,7 @@ def test_non_dict_pickle_is_refused():
 def test_default_power_frame_rate_no_longer_crashes():
   """The original's IndexError (power at 50 Hz on 250 Hz data) is fixed."""
   stats = postprocessing.compute_dataset_statistics(
-      _TFRecordProvider(TFRECORD), batch_size=8)
+      GoldenRecordsProvider(TFRECORD), batch_size=8)
   assert np.isfinite(stats['mean_power'])
   assert stats['max_power'] <= 0.0
 

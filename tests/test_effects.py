@@ -126,6 +126,13 @@ def test_reverb_dry_tap_is_masked_and_dry_added():
   np.testing.assert_allclose(both, expected + audio.numpy(), atol=1e-6)
 
 
+@pytest.mark.parametrize('cls', [effects.Reverb, effects.ExpDecayReverb,
+                                 effects.FilteredNoiseReverb])
+def test_reverbs_say_whether_they_add_the_dry_audio(cls):
+  assert cls().add_dry is True
+  assert cls(add_dry=False).add_dry is False
+
+
 def test_reverb_accepts_1d_and_3d_ir():
   audio = _randn(2, 256)
   ir = _randn(2, 32, seed=1)

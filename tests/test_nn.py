@@ -326,6 +326,25 @@ def test_rnn(rnn_type, cls):
   assert bidir(tf.ones([2, 5, 3])).shape == (2, 5, 14)
 
 
+@pytest.mark.parametrize('rnn_type', ['gru', 'lstm'])
+@pytest.mark.parametrize('bidir', [False, True])
+def test_rnn_says_its_type_and_width(rnn_type, bidir):
+  rnn = nn.Rnn(7, rnn_type, bidir=bidir)
+  assert (rnn.rnn_type, rnn.bidir, rnn.units) == (rnn_type, bidir, 7)
+
+
+def test_rnn_starts_from_a_given_state():
+  rnn = nn.Rnn(5, 'gru')
+  x = tf.random.normal([2, 4, 3], seed=1)
+  state = tf.random.normal([2, 5], seed=2)
+  from_zero = rnn(x)
+  np.testing.assert_allclose(rnn(x, initial_state=tf.zeros([2, 5])),
+                             from_zero, atol=1e-6)
+  np.testing.assert_allclose(rnn(x, initial_state=state),
+                             rnn.rnn(x, initial_state=state), atol=1e-6)
+  assert not np.allclose(rnn(x, initial_state=state), from_zero)
+
+
 def test_rnn_rejects_unknown_type():
   with pytest.raises(ValueError, match='rnn_type'):
     nn.Rnn(4, 'transformer')

@@ -24,13 +24,6 @@ _VARIABLE_VALUE = re.compile(r"'(\w+)'(?: \([^)]*\))? := <in/(\w+)>")
 _ASSIGNMENT = re.compile(r'^(\w+) = ')
 
 
-def _statements(case):
-  """Statements of a case's call string (comment removed)."""
-  doc = case['doc'].split('  #')[0].strip()
-  # pylint: disable=protected-access
-  return [s.strip() for s in golden._split_statements(doc) if s.strip()]
-
-
 def _assign_variables(statement, env, arrays_by_name, used):
   """Runs a prose statement like "obj variable 'ir' := <in/_var_ir>".
 
@@ -55,16 +48,11 @@ def _is_setup(statement):
                    statement) is not None)
 
 
-def _substitute_inputs(statement):
-  # pylint: disable=protected-access
-  return golden._IN_REF.sub(lambda m: f'__in__[{m.group(1)!r}]', statement)
-
-
 def _run_compute(statements, env):
   """Runs the non-setup statements; returns the value(s) of the case."""
   for statement in statements[:-1]:
-    exec(_substitute_inputs(statement), env)  # pylint: disable=exec-used
-  last = _substitute_inputs(statements[-1])
+    exec(golden.substitute_inputs(statement), env)  # pylint: disable=exec-used
+  last = golden.substitute_inputs(statements[-1])
   if _ASSIGNMENT.match(last) and '==' not in last:
     # ProcessorGroup cases: `outputs = pg.get_controls(...)` then
     # `signal = pg.get_signal(outputs)`.
@@ -86,7 +74,7 @@ def run_golden_case(area, case, mode='eager'):
   """
   arrays_by_name = golden.inputs(area, case)
   env = {'ddsp': ddsp, '__in__': arrays_by_name}
-  statements = _statements(case)
+  statements = golden.doc_statements(case)
   setup = [s for s in statements if _is_setup(s)]
   compute = [s for s in statements if not _is_setup(s)]
   used = set()
@@ -94,7 +82,8 @@ def run_golden_case(area, case, mode='eager'):
     if _VARIABLE_STATEMENT.match(statement):
       _assign_variables(statement, env, arrays_by_name, used)
     else:
-      exec(_substitute_inputs(statement), env)  # pylint: disable=exec-used
+      code = golden.substitute_inputs(statement)
+      exec(code, env)  # pylint: disable=exec-used
   unused_vars = {n for n in arrays_by_name if n.startswith('_var_')} - used
   assert not unused_vars, f'variable inputs not assigned: {unused_vars}'
 

@@ -6,7 +6,9 @@ spans block boundaries (`streaming_models`).
 """
 import logging
 import os
+import re
 import stat
+import types
 
 import gin
 import numpy as np
@@ -16,6 +18,9 @@ from scipy import signal
 
 from ddsp import effects
 from ddsp.training import block_synthesis
+from ddsp.training import decoders
+from ddsp.training import nn
+from ddsp.training import preprocessing
 from ddsp.training import streaming
 from ddsp.training import transfer
 import streaming_models
@@ -194,6 +199,24 @@ def test_other_processor_groups_fall_back_to_crossfaded_blocks(
                                                                 f0, db)))
   assert audio.size == 120 * HOP
   assert np.all(np.isfinite(audio)) and np.abs(audio).max() > 0
+
+
+@pytest.mark.parametrize('rnn_type, bidir, kind', [
+    ('lstm', False, 'LSTM'), ('gru', True, 'bidirectional GRU')])
+def test_models_the_engine_cannot_carry_raise_unsupported_model_error(
+    rnn_type, bidir, kind):
+  decoder = decoders.RnnFcDecoder(rnn_channels=4, rnn_type=rnn_type, ch=4,
+                                  layers_per_stack=1)
+  decoder.rnn = nn.Rnn(4, rnn_type, bidir=bidir)
+  model = types.SimpleNamespace(
+      encoder=None, preprocessor=preprocessing.F0LoudnessPreprocessor(),
+      decoder=decoder)
+  reason = f'decoder RNN {kind} (a single GRU is carried)'
+  assert streaming.unsupported_reason(model) == reason
+  with pytest.raises(streaming.UnsupportedModelError, match=re.escape(reason)):
+    streaming.StreamingSynthesizer(model)
+  assert issubclass(streaming.UnsupportedModelError, ValueError)
+  assert streaming.UnsupportedModel is streaming.UnsupportedModelError
 
 
 # ------------------------------------------------------------------------------

@@ -339,7 +339,7 @@ class AutoencoderInference(models.Autoencoder):
         node_inputs = [ddsp.core.nested_lookup(k, features) for k in input_keys]
       except KeyError:
         continue  # Fed by another node's signal (e.g. Add, Reverb).
-      module = group._get_module(module_key)  # pylint: disable=protected-access
+      module = group.get_module(module_key)
       outputs[module_key] = {'controls': module.get_controls(*node_inputs)}
     return outputs
 

@@ -729,9 +729,19 @@ class Rnn(tfkl.Layer):
     super().__init__(**kwargs)
     rnn = _rnn_class(rnn_type)(dims, return_sequences=return_sequences)
     self.rnn = tfkl.Bidirectional(rnn) if bidir else rnn
+    self.rnn_type = rnn_type
+    self.bidir = bidir
 
-  def call(self, x):
-    return self.rnn(x)
+  @property
+  def units(self):
+    """Width of the state (of each direction when bidirectional)."""
+    return (self.rnn.forward_layer if self.bidir else self.rnn).units
+
+  def call(self, x, initial_state=None):
+    """Outputs of the RNN over `x`, started from `initial_state` if given."""
+    if initial_state is None:
+      return self.rnn(x)
+    return self.rnn(x, initial_state=initial_state)
 
 
 @gin.register

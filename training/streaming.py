@@ -49,7 +49,6 @@ from ddsp import processors
 from ddsp import streaming_dsp
 from ddsp import synths
 from ddsp.training import decoders
-from ddsp.training import gru
 from ddsp.training import nn
 from ddsp.training import preprocessing
 import numpy as np
@@ -59,14 +58,17 @@ import tensorflow as tf
 PARTS = ('harmonic', 'noise', 'audio')
 
 
-class UnsupportedModel(ValueError):
+class UnsupportedModelError(ValueError):
   """The model's layers are not ones the streaming engine can carry."""
+
+
+# Deprecated name of UnsupportedModelError.
+UnsupportedModel = UnsupportedModelError
 
 
 def _dag_modules(group):
   """[(module, input_keys)] of a ProcessorGroup's dag."""
-  get_module = group._get_module  # pylint: disable=protected-access
-  return [(get_module(node[0]), list(node[1])) for node in group.dag]
+  return [(group.get_module(node[0]), list(node[1])) for node in group.dag]
 
 
 class _Layout(NamedTuple):
@@ -83,14 +85,15 @@ def _synth_layout(group) -> _Layout:
   """Harmonic, FilteredNoise, optional Reverb and Crop of a group, checked.
 
   Raises:
-    UnsupportedModel: the dag is not Harmonic, FilteredNoise, Add of their
+    UnsupportedModelError: the dag is not Harmonic, FilteredNoise, Add of their
       signals [, Reverb of the sum with a trainable IR] [, Crop of the last
       signal].
   """
   nodes = _dag_modules(group)
   kinds = [type(m) for m, _ in nodes]
   if not 3 <= len(nodes) <= 5:
-    raise UnsupportedModel(f'processor group of {len(nodes)} nodes {kinds}')
+    raise UnsupportedModelError(
+        f'processor group of {len(nodes)} nodes {kinds}')
   by_type = {}
   for module, keys in nodes[:2]:
     by_type[type(module)] = (module, keys)
@@ -99,11 +102,12 @@ def _synth_layout(group) -> _Layout:
   add_module, add_keys = nodes[2]
   if harmonic is None or noise is None or type(add_module) is not (
       processors.Add):
-    raise UnsupportedModel(f'processor group {kinds}, not Harmonic, '
-                           'FilteredNoise, Add[, Reverb][, Crop]')
+    raise UnsupportedModelError(f'processor group {kinds}, not Harmonic, '
+                                'FilteredNoise, Add[, Reverb][, Crop]')
   signals = {f'{harmonic[0].name}/signal', f'{noise[0].name}/signal'}
   if set(add_keys) != signals:
-    raise UnsupportedModel(f'Add of {add_keys}, not of {sorted(signals)}')
+    raise UnsupportedModelError(
+        f'Add of {add_keys}, not of {sorted(signals)}')
   tail = nodes[3:]
   reverb = _tail_reverb(tail, add_module)
   if reverb is None:
@@ -120,9 +124,9 @@ def _tail_reverb(tail, add_module):
   reverb, reverb_keys = tail[0]
   if not (isinstance(reverb, effects.Reverb) and reverb.trainable and
           reverb_keys == [f'{add_module.name}/signal']):
-    raise UnsupportedModel(f'node {type(reverb).__name__} on '
-                           f'{reverb_keys}, not a Reverb with a trainable '
-                           'impulse response on the sum')
+    raise UnsupportedModelError(f'node {type(reverb).__name__} on '
+                                f'{reverb_keys}, not a Reverb with a '
+                                'trainable impulse response on the sum')
   return reverb
 
 
@@ -133,7 +137,7 @@ def _tail_crop(tail, previous):
   crop, crop_keys = tail[0]
   if len(tail) > 1 or type(crop) is not processors.Crop or crop_keys != [
       f'{previous.name}/signal']:
-    raise UnsupportedModel(
+    raise UnsupportedModelError(
         f'nodes {[type(m).__name__ for m, _ in tail]} after '
         f'{type(previous).__name__}, not one Crop of {previous.name}/signal')
   _crop_amounts(crop)
@@ -150,7 +154,7 @@ def _crop_amounts(crop):
   amounts = {'front': (2 * half, 0), 'back': (0, 2 * half),
              'center': (half, half)}
   if crop.crop_location not in amounts:
-    raise UnsupportedModel(f'Crop location {crop.crop_location!r}')
+    raise UnsupportedModelError(f'Crop location {crop.crop_location!r}')
   return amounts[crop.crop_location]
 
 
@@ -158,29 +162,31 @@ def unsupported_reason(model) -> Optional[str]:
   """Why the engine cannot stream `model` (None when it can)."""
   try:
     _check_supported(model)
-  except UnsupportedModel as e:
+  except UnsupportedModelError as e:
     return str(e)
   return None
 
 
 def _check_supported(model):
-  """Raises UnsupportedModel unless the engine understands every layer."""
+  """Raises UnsupportedModelError unless the engine knows every layer."""
   if getattr(model, 'encoder', None) is not None:
-    raise UnsupportedModel(f'encoder {type(model.encoder).__name__}')
+    raise UnsupportedModelError(f'encoder {type(model.encoder).__name__}')
   if type(model.preprocessor) not in (preprocessing.F0LoudnessPreprocessor,
                                       preprocessing.F0PowerPreprocessor):
-    raise UnsupportedModel(
+    raise UnsupportedModelError(
         f'preprocessor {type(model.preprocessor).__name__}')
   decoder = model.decoder
   if type(decoder) is not decoders.RnnFcDecoder or decoder.stateless:
-    raise UnsupportedModel(f'decoder {type(decoder).__name__}')
-  if not isinstance(decoder.rnn.rnn, gru.GRU):
-    raise UnsupportedModel(f'decoder RNN {type(decoder.rnn.rnn).__name__} '
-                           '(a single GRU is carried)')
+    raise UnsupportedModelError(f'decoder {type(decoder).__name__}')
+  if decoder.rnn.rnn_type != 'gru' or decoder.rnn.bidir:
+    kind = ('bidirectional ' if decoder.rnn.bidir else '') + (
+        decoder.rnn.rnn_type.upper())
+    raise UnsupportedModelError(
+        f'decoder RNN {kind} (a single GRU is carried)')
   harmonic = _synth_layout(model.processor_group).harmonic
   if harmonic.amp_resample_method not in (
       streaming_dsp.HarmonicOscillator.METHODS):
-    raise UnsupportedModel(
+    raise UnsupportedModelError(
         f'Harmonic.amp_resample_method {harmonic.amp_resample_method!r}')
 
 
@@ -217,7 +223,7 @@ def decode_with_state(decoder, features, state):
   """
   inputs = [core.tf_float32(features[k]) for k in decoder.input_keys]
   stacked = [stack(x) for stack, x in zip(decoder.input_stacks, inputs)]
-  states = decoder.rnn.rnn(tf.concat(stacked, axis=-1), initial_state=state)
+  states = decoder.rnn(tf.concat(stacked, axis=-1), initial_state=state)
   x = tf.concat(stacked + [states], axis=-1)
   x = decoder.dense_out(decoder.out_stack(x))
   return nn.split_to_dict(x, decoder.output_splits), states[:, -1, :]
@@ -244,7 +250,7 @@ class StreamingSynthesizer:
         off for a stream of many blocks of one length (live use).
 
     Raises:
-      UnsupportedModel: the model has layers the engine cannot carry.
+      UnsupportedModelError: the model has layers the engine cannot carry.
     """
     _check_supported(model)
     self.model = model
@@ -254,7 +260,7 @@ class StreamingSynthesizer:
     layout = _synth_layout(model.processor_group)
     self._harmonic, self._harmonic_keys = layout.harmonic, layout.harmonic_keys
     self._noise, self._noise_keys = layout.noise, layout.noise_keys
-    self._state_size = int(model.decoder.rnn.rnn.units)
+    self._state_size = int(model.decoder.rnn.units)
     self._state = tf.zeros([1, self._state_size])
     self._block_controls = tf.function(self._block_controls_fn,
                                        reduce_retracing=True,
@@ -271,9 +277,8 @@ class StreamingSynthesizer:
     self.reverb = None
     if layout.reverb is not None:
       ir = layout.reverb.get_controls(tf.zeros([1, self.hop_size]))['ir']
-      add_dry = layout.reverb._add_dry  # pylint: disable=protected-access
       self.reverb = streaming_dsp.ConvolutionReverb(
-          np.asarray(ir).reshape([-1]), add_dry)
+          np.asarray(ir).reshape([-1]), layout.reverb.add_dry)
     self.crop = None if layout.crop is None else CropStream(layout.crop)
     self.reset()
 
