@@ -84,22 +84,12 @@ test -s "$OUT/voice_to_violin.wav"
 stamp "5/5 spectrograms"
 MPLBACKEND=Agg python - "$ROOT/examples/audio/voice.flac" "$OUT" <<'EOF'
 import sys
-import matplotlib.pyplot as plt
 from ddsp.colab import colab_utils
-voice = colab_utils.load_audio(sys.argv[1])
+from ddsp.training import plotting
+voice = colab_utils.load_audio(sys.argv[1])  # 16 kHz.
 out = colab_utils.load_audio(sys.argv[2] + '/voice_to_violin.wav')
-import numpy as np
-from ddsp import spectral_ops
-fig, axes = plt.subplots(2, 1, figsize=(10, 6))
-for ax, audio, title in ((axes[0], voice, 'Input: voice'),
-                         (axes[1], out, 'Output: violin model')):
-  logmag = np.asarray(spectral_ops.compute_logmag(audio, size=768))
-  ax.matshow(np.rot90(logmag), vmin=-5, vmax=1, cmap=plt.cm.magma,
-             aspect='auto')
-  ax.set_xticks([]); ax.set_yticks([])
-  ax.set_title(title); ax.set_ylabel('Frequency')
-axes[1].set_xlabel('Time')
-fig.tight_layout()
+fig = plotting.transfer_spectrograms(
+    voice, out, 16000, titles=('Input: voice', 'Output: violin model'))
 fig.savefig(sys.argv[2] + '/spectrograms.png', dpi=100)
 print('Saved', sys.argv[2] + '/spectrograms.png')
 EOF

@@ -50,6 +50,76 @@ def specplot(audio, vmin=-5, vmax=1, rotate=True, size=512 + 256,
   plt.ylabel('Frequency')
 
 
+def spectrogram(ax, audio, sample_rate=DEFAULT_SAMPLE_RATE, size=512 + 256,
+                overlap=0.75, vmin_db=-45.0, vmax_db=10.0):
+  """Draws the magnitude spectrogram of `audio` on `ax` in seconds and Hz.
+
+  The STFT of `ddsp.spectral_ops.compute_logmag` (Hann window of `size`
+  samples, hop `int(size * (1 - overlap))`), in dB: 20 log10 |STFT|. Time
+  runs along x from 0 to the end of the last frame's hop, frequency along y
+  from 0 Hz to the Nyquist frequency; every pixel sits at its frame and bin.
+
+  Args:
+    ax: Matplotlib axes.
+    audio: [n_samples] or [batch, n_samples] audio (first example drawn).
+    sample_rate: Rate of `audio` [Hz].
+    size: STFT window length [samples].
+    overlap: Fraction of a window shared by consecutive frames.
+    vmin_db: Bottom of the colour scale [dB].
+    vmax_db: Top of the colour scale [dB].
+
+  Returns:
+    The AxesImage (e.g. for a colorbar).
+  """
+  audio = np.asarray(audio)
+  if audio.ndim == 2:
+    audio = audio[0]
+  logmag = np.asarray(spectral_ops.compute_logmag(
+      core.tf_float32(audio), size=size, overlap=overlap))
+  magnitude_db = logmag * (20.0 / np.log(10.0))  # ln -> dB.
+  hop = int(size * (1.0 - overlap))
+  n_frames, n_bins = magnitude_db.shape
+  bin_hz = sample_rate / (2.0 * (n_bins - 1))
+  image = ax.imshow(
+      magnitude_db.T, origin='lower', aspect='auto', cmap=plt.cm.magma,
+      vmin=vmin_db, vmax=vmax_db,
+      extent=(0.0, n_frames * hop / sample_rate, -bin_hz / 2,
+              (n_bins - 0.5) * bin_hz))
+  ax.set_xlabel('Time (s)')
+  ax.set_ylabel('Frequency (Hz)')
+  return image
+
+
+def transfer_spectrograms(audio_in, audio_out, sample_rate=DEFAULT_SAMPLE_RATE,
+                          titles=('Input', 'Output'), figsize=(10, 6)):
+  """Figure of two spectrograms, one above the other, with a dB colorbar.
+
+  The demo's `spectrograms.png` (scripts/demo.sh): the audio before and
+  after a timbre transfer.
+
+  Args:
+    audio_in: [n_samples] audio drawn at the top.
+    audio_out: [n_samples] audio drawn at the bottom.
+    sample_rate: Rate of both [Hz].
+    titles: Titles of the two axes.
+    figsize: Figure size [inches].
+
+  Returns:
+    The figure; its first two axes are the spectrograms, the third the
+    colorbar.
+  """
+  fig, axes = plt.subplots(2, 1, figsize=figsize, sharex=True,
+                           layout='constrained')
+  for ax, audio, title in zip(axes, (audio_in, audio_out), titles):
+    image = spectrogram(ax, audio, sample_rate)
+    ax.set_title(title)
+  axes[0].set_xlabel('')
+  axes[0].tick_params(labelbottom=True)
+  colorbar = fig.colorbar(image, ax=list(axes))
+  colorbar.set_label('Magnitude (dB)')
+  return fig
+
+
 def transfer_function(ir, sample_rate=DEFAULT_SAMPLE_RATE):
   """Frequencies [n_fft/2 + 1] and magnitude response of impulse responses.
 
