@@ -293,6 +293,30 @@ def test_midi_encoders():
   assert not no_residual.f0_residual
 
 
+@pytest.mark.parametrize('cls, inputs', [
+    (encoders.MidiEncoder, {'loudness': [B, T, 1]}),
+    (encoders.HarmonicToMidiEncoder,
+     {'amps': [B, T, 1], 'hd': [B, T, 5], 'noise': [B, T, 3]})])
+def test_midi_encoders_pitch_is_a_residual_on_f0_and_layout_is_kept(
+    cls, inputs, tmp_path):
+  f0_midi = tf.random.uniform([B, T, 1], 40.0, 80.0, seed=1)
+  features = {'f0_midi': f0_midi}
+  features.update({k: tf.random.normal(s, seed=2) for k, s in inputs.items()})
+  residual = cls(net=nn.FcStack(8, 1))
+  plain = cls(net=nn.FcStack(8, 1), f0_residual=False)
+  with_f0 = residual(features)
+  plain(features)
+  plain.set_weights(residual.get_weights())
+  without = plain(features)
+  np.testing.assert_allclose(with_f0['z_pitch'] - without['z_pitch'], f0_midi,
+                             rtol=1e-6)
+  np.testing.assert_array_equal(with_f0['z_vel'], without['z_vel'])
+  path = tf.train.Checkpoint(encoder=residual).write(str(tmp_path / 'ckpt'))
+  layers = {name.split('/')[1] for name, _ in tf.train.list_variables(path)
+            if name.startswith('encoder/')}
+  assert layers == {'net', 'norm', 'dense_out'}
+
+
 def test_sinusoidal_to_harmonic_encoder():
   encoder = encoders.SinusoidalToHarmonicEncoder(
       net=nn.FcStack(8, 1), n_harmonics=20, sample_rate=16000)

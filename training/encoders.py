@@ -355,47 +355,41 @@ class SinusoidalToHarmonicEncoder(nn.DictLayer):
 # ------------------------------------------------------------------------------
 # MIDI encoders.
 # ------------------------------------------------------------------------------
+class _ZMidiEncoder(nn.DictLayer):
+  """Features -> net -> layer norm -> Dense(2) -> (z_pitch, z_vel).
+
+  z_pitch is a residual on f0_midi when `f0_residual`. Subclasses define
+  `call` (their input keys) on top of `z_from_features`.
+  """
+
+  def __init__(self, net=None, f0_residual=True, **kwargs):
+    super().__init__(**kwargs)
+    self.net = net
+    self.f0_residual = f0_residual
+    self.dense_out = tfkl.Dense(2)
+    self.norm = nn.Normalize('layer')
+
+  def z_from_features(self, features, f0_midi):
+    """(z_pitch, z_vel) [..., 1] each from the concatenated features."""
+    x = self.dense_out(self.norm(self.net(tf.concat(features, axis=-1))))
+    z_pitch = x[..., 0:1]
+    z_vel = x[..., 1:2]
+    if self.f0_residual:
+      z_pitch += f0_midi
+    return z_pitch, z_vel
+
+
 @gin.register
-class MidiEncoder(nn.DictLayer):
+class MidiEncoder(_ZMidiEncoder):
   """(f0_midi, loudness) -> (z_pitch, z_vel)."""
 
-  def __init__(self, net=None, f0_residual=True, **kwargs):
-    super().__init__(**kwargs)
-    self.net = net
-    self.f0_residual = f0_residual
-    self.dense_out = tfkl.Dense(2)
-    self.norm = nn.Normalize('layer')
-
   def call(self, f0_midi, loudness) -> ['z_pitch', 'z_vel']:
-    x = tf.concat([f0_midi, loudness], axis=-1)
-    x = self.net(x)
-    x = self.norm(x)
-    x = self.dense_out(x)
-    z_pitch = x[..., 0:1]
-    z_vel = x[..., 1:2]
-    if self.f0_residual:
-      z_pitch += f0_midi
-    return z_pitch, z_vel
+    return self.z_from_features([f0_midi, loudness], f0_midi)
 
 
 @gin.register
-class HarmonicToMidiEncoder(nn.DictLayer):
+class HarmonicToMidiEncoder(_ZMidiEncoder):
   """(f0_midi, amps, hd, noise) -> (z_pitch, z_vel)."""
 
-  def __init__(self, net=None, f0_residual=True, **kwargs):
-    super().__init__(**kwargs)
-    self.net = net
-    self.f0_residual = f0_residual
-    self.dense_out = tfkl.Dense(2)
-    self.norm = nn.Normalize('layer')
-
   def call(self, f0_midi, amps, hd, noise) -> ['z_pitch', 'z_vel']:
-    x = tf.concat([f0_midi, amps, hd, noise], axis=-1)
-    x = self.net(x)
-    x = self.norm(x)
-    x = self.dense_out(x)
-    z_pitch = x[..., 0:1]
-    z_vel = x[..., 1:2]
-    if self.f0_residual:
-      z_pitch += f0_midi
-    return z_pitch, z_vel
+    return self.z_from_features([f0_midi, amps, hd, noise], f0_midi)
