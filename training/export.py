@@ -40,6 +40,7 @@ from typing import Any, Dict, List, Optional, Sequence
 from absl import logging
 import ddsp
 from ddsp.training import data
+from ddsp.training import gin_scope
 from ddsp.training import inference
 from ddsp.training import models
 from ddsp.training import postprocessing
@@ -68,12 +69,19 @@ INFERENCE_MODELS = {
 
 
 def get_inference_model(ckpt: str,
-                        inference_model: str = 'streaming_f0_pw'):
-  """Builds the inference model class named `inference_model`."""
+                        inference_model: str = 'streaming_f0_pw',
+                        gin_params: Sequence[str] = ()):
+  """Builds the inference model class named `inference_model`.
+
+  The model has a gin configuration of its own: `gin_params`, then the
+  checkpoint's operative config.
+  """
   if inference_model not in INFERENCE_MODELS:
     raise ValueError(f'Inference model {inference_model!r} is not one of '
                      f'{sorted(INFERENCE_MODELS)}.')
-  return INFERENCE_MODELS[inference_model](ckpt)
+  with gin_scope.isolated(gin_params):  # Also binds the class's arguments.
+    return INFERENCE_MODELS[inference_model](ckpt,
+                                             gin_params=tuple(gin_params))
 
 
 def ckpt_to_saved_model(ckpt: str,
@@ -83,10 +91,7 @@ def ckpt_to_saved_model(ckpt: str,
                         debug: bool = False):
   """Builds an inference model from a checkpoint and saves a SavedModel."""
   logging.info('Converting checkpoint %s to a SavedModel.', ckpt)
-  with gin.unlock_config():
-    gin.parse_config_files_and_bindings([], list(gin_params),
-                                        skip_unknown=True)
-  model = get_inference_model(ckpt, inference_model)
+  model = get_inference_model(ckpt, inference_model, gin_params)
   if not debug:
     model.save_model(save_dir)
     logging.info('Saved the SavedModel to %s', save_dir)
@@ -312,6 +317,7 @@ def resolve_save_dir(model_path: str,
   return os.path.join(model_path, name or 'export')
 
 
+@gin_scope.in_isolation
 def export(model_path: str,
            save_dir: str = '',
            name: str = '',
@@ -328,7 +334,8 @@ def export(model_path: str,
 
   Steps, each optional: the reverb impulse response, metadata.json, the
   SavedModel of `inference_model` (skipped for a SavedModel input), TF.js
-  and TFLite conversions of it.
+  and TFLite conversions of it. The run's gin config is read in a
+  configuration of its own: the process's gin configuration is unchanged.
 
   Args:
     model_path: Checkpoint folder, checkpoint prefix or SavedModel folder.

@@ -26,6 +26,7 @@ from typing import NamedTuple
 
 import ddsp
 from ddsp import crepe_frontend
+from ddsp.training import gin_scope
 from ddsp.training import models
 from ddsp.training import preprocessing
 from ddsp.training import train_util
@@ -224,13 +225,39 @@ class AutoencoderInference(models.Autoencoder):
                length_seconds=4,
                remove_reverb=True,
                verbose=True,
+               gin_params=(),
                **kwargs):
+    """Builds the model of a checkpoint in a gin configuration of its own.
+
+    Args:
+      ckpt: Checkpoint prefix or folder (with its operative config).
+      length_seconds: Length the model synthesises.
+      remove_reverb: Leave the reverb out of the processor group.
+      verbose: Log what is restored.
+      gin_params: Gin bindings parsed before the operative config.
+      **kwargs: Autoencoder arguments.
+    """
     self.length_seconds = length_seconds
     self.remove_reverb = remove_reverb
-    self.configure_gin(ckpt)
-    super().__init__(**kwargs)
-    self.restore(ckpt, verbose=verbose)
+    with gin_scope.isolated(gin_params) as scope:
+      self.configure_gin(ckpt)
+      super().__init__(**kwargs)
+      self.restore(ckpt, verbose=verbose)
+    self._gin_config = scope.config
     self.build_network()
+
+  @property
+  def gin_config(self):
+    """The model's own gin configuration (`gin_scope.GinConfig`).
+
+    Entered around everything that traces the model, so that other models
+    and training runs in the process neither see nor change it.
+    """
+    return self._gin_config
+
+  def __call__(self, *args, **kwargs):
+    with self.gin_config.active():
+      return super().__call__(*args, **kwargs)
 
   def configure_gin(self, ckpt):
     """Binds lengths for `length_seconds` and the inference options.
@@ -301,8 +328,9 @@ class AutoencoderInference(models.Autoencoder):
     def controls(inputs):
       return _flatten_outputs(self.synth_controls(inputs))
 
-    self.save(save_dir, signatures={'serving_default': serving,
-                                    'controls': controls})
+    with self.gin_config.active():
+      self.save(save_dir, signatures={'serving_default': serving,
+                                      'controls': controls})
 
   @property
   def db_key(self):
@@ -320,7 +348,6 @@ class AutoencoderInference(models.Autoencoder):
     input_dict = dict(inputs)
     return super().call(input_dict, training=False)
 
-  @tf.function
   def synth_controls(self, inputs):
     """Controls without synthesis: {'f0_hz', db_key} -> dict.
 
@@ -329,6 +356,12 @@ class AutoencoderInference(models.Autoencoder):
     by those alone (the synthesizers), {node: {'controls': get_controls(...)}},
     the same values `call` returns under those keys.
     """
+    with self.gin_config.active():
+      return self._synth_controls(inputs)
+
+  @tf.function
+  def _synth_controls(self, inputs):
+    """`synth_controls`, traced."""
     features = self.encode(dict(inputs), training=False)
     features.update(self.decoder(features, training=False))
     outputs = dict(features)
@@ -367,12 +400,17 @@ class StreamingF0PwInference(AutoencoderInference):
 class VSTBaseModule(models.Autoencoder):
   """Base for the VST modules: reads the frame/sample rates from gin."""
 
-  def __init__(self, ckpt, verbose=False, **kwargs):
-    self.parse_gin(ckpt)
-    self.configure_gin()
-    super().__init__(**kwargs)
-    self.restore(ckpt, verbose=verbose, restore_keys=['decoder'])
-    self.build_network()
+  def __init__(self, ckpt, verbose=False, gin_params=(), **kwargs):
+    with gin_scope.isolated(gin_params) as scope:
+      self.parse_gin(ckpt)
+      self.configure_gin()
+      super().__init__(**kwargs)
+      self.restore(ckpt, verbose=verbose, restore_keys=['decoder'])
+    self._gin_config = scope.config
+    with self.gin_config.active():
+      self.build_network()
+
+  gin_config = AutoencoderInference.gin_config
 
   def parse_gin(self, ckpt):
     """Reads sizes from the operative config (VST configs define macros)."""
@@ -394,7 +432,8 @@ class VSTBaseModule(models.Autoencoder):
     """Extra bindings of a subclass (none by default)."""
 
   def save_model(self, save_dir):
-    tf.saved_model.save(self, save_dir, signatures=self._signatures)
+    with self.gin_config.active():
+      tf.saved_model.save(self, save_dir, signatures=self._signatures)
 
   def input_specs(self):
     """TensorSpecs of `call`'s arguments (subclasses)."""
@@ -512,18 +551,24 @@ def _vst_parse_gin(module, ckpt):
 class VSTSynthesize(tfk.Model):
   """Synthesizes one hop from the previous and current frame controls."""
 
-  def __init__(self, ckpt, new_hop_size=None, **kwargs):
+  def __init__(self, ckpt, new_hop_size=None, gin_params=(), **kwargs):
     super().__init__(**kwargs)
-    _vst_parse_gin(self, ckpt)
-    self.hop_size = new_hop_size if new_hop_size else self.hop_size
-    self.filtered_noise = ddsp.synths.FilteredNoise(
-        n_samples=self.hop_size,
-        window_size=gin.query_parameter('FilteredNoise.window_size'))
-    self.build_network()
+    with gin_scope.isolated(gin_params) as scope:
+      _vst_parse_gin(self, ckpt)
+      self.hop_size = new_hop_size if new_hop_size else self.hop_size
+      self.filtered_noise = ddsp.synths.FilteredNoise(
+          n_samples=self.hop_size,
+          window_size=gin.query_parameter('FilteredNoise.window_size'))
+    self._gin_config = scope.config
+    with self.gin_config.active():
+      self.build_network()
+
+  gin_config = AutoencoderInference.gin_config
 
   def save_model(self, save_dir):
-    fn = self.call.get_concrete_function(*self.input_specs())
-    tf.saved_model.save(self, save_dir, signatures={'serving_default': fn})
+    with self.gin_config.active():
+      fn = self.call.get_concrete_function(*self.input_specs())
+      tf.saved_model.save(self, save_dir, signatures={'serving_default': fn})
 
   def input_specs(self):
     h, n = self.n_harmonics, self.n_noise

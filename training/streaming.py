@@ -49,6 +49,7 @@ from ddsp import processors
 from ddsp import streaming_dsp
 from ddsp import synths
 from ddsp.training import decoders
+from ddsp.training import gin_scope
 from ddsp.training import nn
 from ddsp.training import preprocessing
 import numpy as np
@@ -270,8 +271,9 @@ class StreamingSynthesizer:
         self.sample_rate, self.hop_size,
         self._harmonic.amp_resample_method)
     one_frame = tf.zeros([1, 1])
-    ir_size = int(self._block_controls_fn(one_frame, one_frame,
-                                          self._state)[2].shape[-1])  # Eager.
+    with gin_scope.entered(model):
+      ir_size = int(self._block_controls_fn(
+          one_frame, one_frame, self._state)[2].shape[-1])  # Eager.
     self.noise = streaming_dsp.FilteredNoiseStream(self.hop_size, ir_size,
                                                    noise_seed)
     self.reverb = None
@@ -320,9 +322,10 @@ class StreamingSynthesizer:
 
   def _controls(self, f0_hz, db):
     """numpy (harmonic amplitudes [n, k], f0 [n], IRs [n, ir], state)."""
-    amps, f0, irs, state = self._block_controls(
-        tf.constant(f0_hz[np.newaxis]), tf.constant(db[np.newaxis]),
-        self._state)
+    with gin_scope.entered(self.model):  # A new block length traces.
+      amps, f0, irs, state = self._block_controls(
+          tf.constant(f0_hz[np.newaxis]), tf.constant(db[np.newaxis]),
+          self._state)
     return amps.numpy(), f0.numpy(), irs.numpy(), state
 
   def process(self, f0_hz: np.ndarray,
