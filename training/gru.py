@@ -91,14 +91,44 @@ def gru_sequence(x, h0, kernel, recurrent_kernel, bias):
   hs, us = tf.scan(step, m, initializer=(h0, u0))
 
   def grad(dhs):
-    """dL/dhs [n_time, batch, units] -> gradients of the five inputs."""
+    """dL/dhs [n_time, batch, units] -> gradients of the five inputs.
+
+    Derivation. Step t of the reset-after GRU, with a_* the pre-activations
+    (m_t = x_t K + b_x and u_t = h_{t-1} U + b_h split into z, r, c thirds):
+
+      a_z = m_z + u_z            z = sigmoid(a_z)
+      a_r = m_r + u_r            r = sigmoid(a_r)
+      a_c = m_c + r * u_c        c = tanh(a_c)
+      h_t = z * h_{t-1} + (1 - z) * c
+
+    Let d_t = dL/dh_t, in total: dL/dhs_t plus what flows back from step
+    t + 1 through h_t as its h_{t-1}. With sigmoid' = s (1 - s) and
+    tanh' = 1 - c^2, the chain rule gives, elementwise:
+
+      dL/da_c = d_t * (1 - z) * (1 - c^2)          = d_t * g_c
+      dL/da_z = d_t * (h_{t-1} - c) * z (1 - z)    = d_t * g_z
+      dL/da_r = dL/da_c * u_c * r (1 - r)          = d_t * g_r
+      dL/dm_t = (dL/da_z, dL/da_r, dL/da_c)        = d_t * g_m
+      dL/du_t = (dL/da_z, dL/da_r, dL/da_c * r)    = d_t * g_u
+      dL/dh_{t-1} through step t = d_t * z + dL/du_t U^T
+
+    The factors g_* depend on the forward pass only (m, u, h_{t-1}), so they
+    are computed for all steps at once before the backward loop, whose serial
+    part is the last line alone: one [batch, 3 units] x [3 units, units]
+    matmul per step. The weights' gradients are then sums over all steps,
+    each a single matmul or reduction:
+
+      dK = sum_t x_t^T dL/dm_t        db_x = sum_t dL/dm_t
+      dU = sum_t h_{t-1}^T dL/du_t    db_h = sum_t dL/du_t
+      dL/dx_t = dL/dm_t K^T           dL/dh0 = dL/dh_{t-1} through step 0
+    """
     h_prev = tf.concat([h0[tf.newaxis], hs[:-1]], axis=0)
     m_z, m_r, m_c = tf.split(m, 3, axis=-1)
     u_z, u_r, u_c = tf.split(us, 3, axis=-1)
     z = tf.sigmoid(m_z + u_z)
     r = tf.sigmoid(m_r + u_r)
     c = tf.tanh(m_c + r * u_c)
-    # d(pre-activation)/dh_t for the z, r and candidate pre-activations.
+    # dL/da_* = d_t * g_* (see the derivation above).
     g_c = (1 - z) * (1 - c * c)
     g_z = (h_prev - c) * z * (1 - z)
     g_r = g_c * u_c * r * (1 - r)
@@ -108,13 +138,13 @@ def gru_sequence(x, h0, kernel, recurrent_kernel, bias):
     def back(dh_prev_next, elems):
       """dL/dh_{t-1} through step t, given dL/dh_t from later steps."""
       dh_out, g_u_t, z_t = elems
-      dh = dh_prev_next + dh_out
-      du = tf.tile(dh, [1, 3]) * g_u_t
+      dh = dh_prev_next + dh_out  # d_t
+      du = tf.tile(dh, [1, 3]) * g_u_t  # dL/du_t
       return dh * z_t + tf.matmul(du, recurrent_kernel, transpose_b=True)
 
     dh_prev = tf.scan(back, (dhs, g_u, z), initializer=tf.zeros_like(h0),
                       reverse=True)
-    # dL/dh_t = dL/dhs_t + dL/dh_t through step t + 1.
+    # d_t = dL/dhs_t + dL/dh_t through step t + 1.
     dh = dhs + tf.concat([dh_prev[1:], tf.zeros_like(h0)[tf.newaxis]], 0)
     dh3 = tf.tile(dh, [1, 1, 3])
     dm = dh3 * g_m
