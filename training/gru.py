@@ -30,13 +30,27 @@ forward one. Here:
 
 Results equal Keras' to float32 round-off (tests/test_gru.py).
 
-The scan path is a CPU optimisation. On a GPU, Keras' own GRU runs the fused
-cuDNN kernel, while a scan launches a few small kernels per time step, so the
-layer decides by placement (`ddsp.devices.placement_device_type`): the scan path where its
-ops will run on a CPU, Keras' path on GPUs, TPUs and anything else. The gin
-parameter `gru.GRU.path` ('auto', 'scan' or 'keras') overrides this, e.g. for
+The scan is a CPU optimisation: on a GPU, NVIDIA's fused cuDNN kernel runs
+the whole sequence, while a scan launches a few small kernels per time step.
+Which of the two runs is decided where the layer runs, not where it is
+traced. In a graph (tf.function, SavedModel) the layer calls one function
+that has two implementations under one `api_implements` name, the scan
+preferred on a CPU and the cuDNN kernel on a GPU; whenever TensorFlow
+optimises the graph for the devices it was placed on, Grappler's
+implementation selector keeps the one for the call's device. A function
+traced on a CPU, or a SavedModel exported on a machine without a GPU, still
+runs cuDNN on a GPU (`selected_gru_sequence`; tests/test_gru.py checks the
+graphs and the selector's choice, the cuDNN kernel itself needs a GPU to
+run). Eagerly, the placement of the
+call decides at once (`ddsp.devices.placement_device_type`): the scan on a
+CPU, Keras' own GRU (cuDNN when eligible) elsewhere. On a TPU, and wherever
+the scan does not apply (masks, dropout, go_backwards, ...), the layer is
+Keras' GRU, which has its own run-time choice of cuDNN. The gin parameter
+`gru.GRU.path` ('auto', 'scan' or 'keras') overrides this, e.g. for
 benchmarks.
 """
+
+import uuid
 
 from ddsp import devices
 import gin
@@ -165,6 +179,124 @@ def gru_sequence(x, h0, kernel, recurrent_kernel, bias):
   return hs, grad
 
 
+def _cudnn_gate_order(parts):
+  """Keras' gate order (z, r, candidate) -> the fused kernel's.
+
+  cuDNN orders a GRU's gates r, z, candidate; ROCm's MIOpen (TensorFlow's
+  GPU kernel on AMD builds) keeps Keras' order, as Keras assumes.
+
+  Args:
+    parts: [z, r, candidate], one tensor per gate.
+
+  Returns:
+    The three tensors in the kernel's order.
+  """
+  if tf.sysconfig.get_build_info().get('is_rocm_build'):
+    return list(parts)
+  z, r, c = parts
+  return [r, z, c]
+
+
+def cudnn_params(kernel, recurrent_kernel, bias):
+  """The layer's weights as the flat parameter vector of the fused GRU.
+
+  Args:
+    kernel: [n_in, 3 * units], gates z, r, candidate.
+    recurrent_kernel: [units, 3 * units].
+    bias: [2, 3 * units]: input bias and recurrent bias.
+
+  Returns:
+    [3 * units * (n_in + units + 2)]: the three input and the three
+    recurrent weight matrices, each transposed to [units, n_in or units] and
+    flattened, then the three input and the three recurrent biases, gates in
+    the kernel's order (`_cudnn_gate_order`).
+  """
+  weights = (_cudnn_gate_order(tf.split(kernel, 3, axis=1)) +
+             _cudnn_gate_order(tf.split(recurrent_kernel, 3, axis=1)))
+  biases = (_cudnn_gate_order(tf.split(bias[0], 3)) +
+            _cudnn_gate_order(tf.split(bias[1], 3)))
+  flat_weights = [tf.reshape(tf.transpose(w), [-1]) for w in weights]
+  return tf.concat(flat_weights + biases, axis=0)
+
+
+def cudnn_gru_sequence(x, h0, kernel, recurrent_kernel, bias):
+  """`gru_sequence` by the fused cuDNN kernel (GPU only: no CPU kernel).
+
+  Args:
+    x: Inputs [batch, n_time, n_in].
+    h0: Initial state [batch, units].
+    kernel: Input weights [n_in, 3 * units] (gate order z, r, candidate).
+    recurrent_kernel: Recurrent weights [units, 3 * units].
+    bias: [2, 3 * units]: input bias and recurrent bias.
+
+  Returns:
+    States of every step, time major [n_time, batch, units].
+  """
+  x_tm = tf.transpose(x, [1, 0, 2])
+  n_time, batch = tf.shape(x_tm)[0], tf.shape(x_tm)[1]
+  hs, _, _, _, _ = tf.raw_ops.CudnnRNNV3(
+      input=x_tm, input_h=h0[tf.newaxis], input_c=0,
+      params=cudnn_params(kernel, recurrent_kernel, bias),
+      sequence_lengths=tf.fill([batch], n_time), rnn_mode='gru',
+      is_training=True, time_major=True)
+  return hs
+
+
+# Function attributes read by Grappler's implementation selector.
+API_IMPLEMENTS = 'api_implements'
+API_PREFERRED_DEVICE = 'api_preferred_device'
+API_PREFIX = 'ddsp_gru_'
+
+
+def _implementation(function, api_name, device_type):
+  """`function` as a tf.function that the selector may swap for its peers.
+
+  Args:
+    function: A GRU over a sequence, with the arguments of `gru_sequence`.
+    api_name: The name shared by the interchangeable implementations.
+    device_type: 'CPU' or 'GPU', where this implementation is preferred.
+
+  Returns:
+    The tf.function.
+  """
+  return tf.function(function, autograph=False, experimental_attributes={
+      API_IMPLEMENTS: api_name, API_PREFERRED_DEVICE: device_type})
+
+
+def selected_gru_sequence(x, h0, kernel, recurrent_kernel, bias):
+  """`gru_sequence` on a CPU, `cudnn_gru_sequence` on a GPU, chosen there.
+
+  In a graph only. Calls the scan (the CPU implementation, also the one that
+  runs on any other device) and registers the cuDNN implementation and its
+  gradient functions in the graph's function library under the same
+  `api_implements` name. When the graph is optimised for the devices it
+  was placed on, Grappler's implementation selector replaces the call (and
+  the call of its gradient) by the implementation whose
+  `api_preferred_device` is the device type of the call.
+
+  The name is new for every call, so that several GRUs in one graph or one
+  SavedModel each pair with their own peer (the selector matches names and
+  dtypes, not shapes).
+
+  Args:
+    x: Inputs [batch, n_time, n_in].
+    h0: Initial state [batch, units].
+    kernel: Input weights [n_in, 3 * units] (gate order z, r, candidate).
+    recurrent_kernel: Recurrent weights [units, 3 * units].
+    bias: [2, 3 * units]: input bias and recurrent bias.
+
+  Returns:
+    States of every step, time major [n_time, batch, units].
+  """
+  api_name = API_PREFIX + uuid.uuid4().hex
+  args = (x, h0, kernel, recurrent_kernel, bias)
+  on_gpu = _implementation(cudnn_gru_sequence, api_name, 'GPU')
+  registered = on_gpu.get_concrete_function(*args)
+  registered.add_to_graph()
+  registered.add_gradient_functions_to_graph()
+  return _implementation(gru_sequence, api_name, 'CPU')(*args)
+
+
 @gin.configurable(module='ddsp.training.gru')
 class GRU(tfk.layers.GRU):
   """`tf_keras.layers.GRU` with a faster CPU training path (same weights)."""
@@ -174,9 +306,11 @@ class GRU(tfk.layers.GRU):
 
     Args:
       units: Size of the state.
-      path: 'auto' (the scan path on CPU, Keras' path elsewhere), 'scan' (the
-        scan path wherever the configuration allows it) or 'keras' (always
-        Keras' own implementation, cuDNN on a GPU when eligible).
+      path: 'auto' (the scan on a CPU, the cuDNN kernel on a GPU, chosen
+        where a graph runs; Keras' path where the scan does not apply),
+        'scan' (the scan path wherever the configuration allows it) or
+        'keras' (always Keras' own implementation, cuDNN on a GPU when
+        eligible).
       **kwargs: Arguments of `tf_keras.layers.GRU`.
     """
     if path not in PATHS:
@@ -197,14 +331,33 @@ class GRU(tfk.layers.GRU):
             not (self.stateful or self.go_backwards or self.time_major or
                  self.unroll or self._return_runtime))
 
-  def uses_scan_path(self, inputs, mask=None):
-    """Whether a call with these inputs, here, takes the scan path."""
+  def implementation(self, inputs, mask=None):
+    """What a call with these inputs, here, builds.
+
+    Args:
+      inputs: The call's inputs.
+      mask: The call's mask.
+
+    Returns:
+      'keras': Keras' own GRU (`path='keras'`, a configuration or mask the
+        scan does not cover, an eager call off the CPU, a graph placed on a
+        TPU or another device that is neither CPU nor GPU);
+      'scan': `gru_sequence` (`path='scan'`, an eager call on a CPU);
+      'selected': `selected_gru_sequence` (a graph placed on a CPU or GPU,
+        where the device the call runs on picks the scan or cuDNN).
+    """
     if self.path == 'keras' or not self._fast_path_applies(inputs, mask):
-      return False
-    return self.path == 'scan' or devices.placed_on_cpu()
+      return 'keras'
+    if self.path == 'scan':
+      return 'scan'
+    device_type = devices.placement_device_type()
+    if tf.executing_eagerly():
+      return 'scan' if device_type == 'CPU' else 'keras'
+    return 'selected' if device_type in ('CPU', 'GPU') else 'keras'
 
   def call(self, inputs, mask=None, training=None, initial_state=None):
-    if not self.uses_scan_path(inputs, mask):
+    implementation = self.implementation(inputs, mask)
+    if implementation == 'keras':
       return super().call(inputs, mask=mask, training=training,
                           initial_state=initial_state)
     if initial_state is None:
@@ -212,9 +365,11 @@ class GRU(tfk.layers.GRU):
     else:
       h0 = tf.nest.flatten(initial_state)[0]
     cell = self.cell
-    hs = gru_sequence(inputs, h0, tf.convert_to_tensor(cell.kernel),
-                      tf.convert_to_tensor(cell.recurrent_kernel),
-                      tf.convert_to_tensor(cell.bias))
+    sequence = (gru_sequence if implementation == 'scan'
+                else selected_gru_sequence)
+    hs = sequence(inputs, h0, tf.convert_to_tensor(cell.kernel),
+                  tf.convert_to_tensor(cell.recurrent_kernel),
+                  tf.convert_to_tensor(cell.bias))
     last = hs[-1]
     output = tf.transpose(hs, [1, 0, 2]) if self.return_sequences else last
     if self.return_state:
