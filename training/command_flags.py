@@ -24,13 +24,24 @@ Only when a script runs do its flags join the global `flags.FLAGS`, next to
 absl's own (`--alsologtostderr`, `--helpfull`, `--flagfile`, ...), so that
 one command line sets both. This is the only module besides the scripts
 that imports absl flags; the libraries the scripts call take arguments.
+
+Every script reports a user error the same way, through `run`: a flag absl
+refuses, an argument that is not a flag, a required flag left empty
+(`require`) or an `errors.UserError` of the libraries ends the command with
+`<program>: error: <what is wrong and what to do>` on stderr and exit
+status 1, without a traceback.
 """
 
+import os
 import sys
-from typing import Callable, List, NoReturn, Tuple, Type
+from typing import Any, Callable, List, NoReturn, Tuple, Type
 
 from absl import app
 from absl import flags
+from ddsp import errors
+
+
+_GIN_NOTE = 'In call to configurable '
 
 
 def new_flag_values() -> flags.FlagValues:
@@ -57,20 +68,32 @@ def join_global_flags(command_flags: flags.FlagValues,
       into.register_flag_by_module(module, flag)
 
 
-def parser(command_flags: flags.FlagValues) -> Callable[[List[str]], List[str]]:
+def parser(command_flags: flags.FlagValues,
+           program: str = '') -> Callable[[List[str]], List[str]]:
   """A `flags_parser` for `absl.app.run` that parses the script's flags.
+
+  A flag absl refuses (unknown, wrong type, out of its bounds) and an
+  argument that is not a flag end the command through `fail`.
 
   Args:
     command_flags: The script's own flags.
+    program: The command's name, for `fail` (default: argv[0]'s name).
 
   Returns:
     A function of argv returning the arguments left after the flags.
   """
 
   def parse(argv):
+    name = program or os.path.basename(argv[0])
     join_global_flags(command_flags)
-    remaining = app.parse_flags_with_usage(argv)
+    try:
+      remaining = flags.FLAGS(argv)
+    except flags.Error as e:
+      fail(name, f'{e}\nPass --helpshort or --helpfull to see the flags.')
     command_flags.mark_as_parsed()
+    if len(remaining) > 1:
+      fail(name, f'unexpected arguments {remaining[1:]}: give every option '
+           'as --flag=value (--helpshort lists the flags).')
     return remaining
 
   return parse
@@ -82,24 +105,46 @@ def run(main: Callable[[List[str]], None],
         user_errors: Tuple[Type[Exception], ...] = ()) -> None:
   """Runs `main` as absl's `app.run` does, with the script's flags.
 
+  A user error ends the command with `<program>: error: <message>` and exit
+  status 1 instead of a traceback (`fail`): `errors.UserError` raised by
+  the libraries, a flag absl refuses, an argument that is not a flag.
+
   Args:
     main: The command's main(argv).
     command_flags: The command's FlagValues.
-    program: The command's name, for `fail`.
-    user_errors: Exception types that are the user's to fix (bad data, a
-      wrong path): they end the command with `<program>: error: <message>`
-      and exit status 1 instead of a traceback.
+    program: The command's name, for `fail` (default: argv[0]'s name).
+    user_errors: Further exception types that are the user's to fix.
   """
   def main_reporting_user_errors(argv):
     try:
       main(argv)
-    except user_errors as e:
-      fail(program, e)
+    except (errors.UserError,) + tuple(user_errors) as e:
+      fail(program or os.path.basename(argv[0]), e)
 
-  app.run(main_reporting_user_errors, flags_parser=parser(command_flags))
+  app.run(main_reporting_user_errors,
+          flags_parser=parser(command_flags, program))
 
 
-def fail(program: str, error: Exception) -> NoReturn:
-  """Ends a command on a user error: `<program>: error: <error>`, exit 1."""
-  print(f'{program}: error: {error}', file=sys.stderr)
+def require(command_flags: flags.FlagValues, *names: str) -> None:
+  """Raises a UserError for the first flag of `names` left empty."""
+  for name in names:
+    if not command_flags[name].value:
+      raise errors.UserError(
+          f'--{name} is required: {command_flags[name].help}')
+
+
+def fail(program: str, error: Any) -> NoReturn:
+  """Ends a command on a user error with status 1.
+
+  Prints `<program>: error: <first line of the message>` to stderr, the
+  message's further lines indented by two spaces under it: the error is
+  always the last paragraph of the command's output. The line gin adds to
+  an error passing through a configurable ('In call to configurable ...')
+  is left out.
+  """
+  lines = [line for line in str(error).strip().splitlines()
+           if not line.strip().startswith(_GIN_NOTE)]
+  lines = lines or [type(error).__name__]
+  print(f'{program}: error: {lines[0]}',
+        *(f'  {line}' for line in lines[1:]), sep='\n', file=sys.stderr)
   sys.exit(1)
