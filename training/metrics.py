@@ -22,6 +22,7 @@ import dataclasses
 
 from absl import logging
 from ddsp import core
+from ddsp import errors
 from ddsp import spectral_ops
 from ddsp.training import summaries
 import librosa
@@ -39,8 +40,9 @@ def _import_mir_eval():
   try:
     import mir_eval  # pylint: disable=g-import-not-at-top
   except ImportError as e:
-    raise ImportError('Pitch / note metrics need the "mir_eval" package: '
-                      'pip install mir_eval') from e
+    raise errors.MissingPackageError(
+        'Pitch / note metrics need the "mir_eval" package: '
+        'pip install mir_eval') from e
   return mir_eval
 
 
@@ -48,8 +50,9 @@ def _import_note_seq():
   try:
     import note_seq  # pylint: disable=g-import-not-at-top
   except ImportError as e:
-    raise ImportError('MIDI metrics need the "note_seq" package: '
-                      'pip install note_seq') from e
+    raise errors.MissingPackageError(
+        'MIDI metrics need the "note_seq" package: '
+        'pip install note_seq') from e
   return note_seq
 
 

@@ -28,6 +28,7 @@ import dataclasses
 import os
 from typing import Dict, List, Optional, Tuple
 
+from ddsp import errors
 from ddsp.training import midi_performance
 import numpy as np
 
@@ -37,7 +38,7 @@ DEFAULT_TEMPO = 500000  # Microseconds per beat (120 bpm) until a set_tempo.
 DEFAULT_BEND_RANGE = 2.0  # Semitones of a full pitch-wheel throw.
 
 
-class MidiFileError(ValueError):
+class MidiFileError(errors.UserError, ValueError):
   """A MIDI file that cannot be played, with the reason."""
 
 
@@ -46,8 +47,9 @@ def import_mido():
   try:
     import mido  # pylint: disable=g-import-not-at-top
   except ImportError as e:
-    raise ImportError('Reading MIDI files needs the mido package: '
-                      f'{INSTALL_HINT}') from e
+    raise errors.MissingPackageError(
+        'Reading MIDI files needs the mido package: '
+        f'{INSTALL_HINT}') from e
   return mido
 
 
@@ -204,7 +206,8 @@ def _load(path: str):
   """mido.MidiFile of `path`, or a MidiFileError saying why not."""
   mido = import_mido()
   if not os.path.exists(path):
-    raise FileNotFoundError(f'MIDI file {path} not found.')
+    raise errors.MissingPathError(
+        f'MIDI file {path} not found: give the path of a .mid file.')
   if os.path.getsize(path) == 0:
     raise MidiFileError(f'MIDI file {path} is empty (0 bytes): export the '
                         'part again as a standard MIDI file (.mid).')

@@ -35,6 +35,7 @@ Everything here is numpy on plain data; reading MIDI files is
 import dataclasses
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
+from ddsp import errors
 import numpy as np
 
 OVERLAP_RULES = ('last', 'highest', 'lowest')
@@ -118,7 +119,7 @@ class Settings:
   out_of_range: str = 'octave'
 
   def check(self) -> None:
-    """Raises ValueError naming the first setting out of its range."""
+    """Raises BadValueError naming the first setting out of its range."""
     env = self.envelope
     problems = [
         (self.overlap not in OVERLAP_RULES,
@@ -130,13 +131,13 @@ class Settings:
          'attack, decay and release must be >= 0 seconds'),
         (not 0.0 <= env.sustain <= 1.0, 'sustain must be in [0, 1]'),
         (not 0.0 <= self.velocity_sensitivity <= 1.0,
-         'velocity sensitivity must be in [0, 1]'),
+         'velocity_sensitivity must be in [0, 1]'),
         (self.glide < 0 or self.vibrato.delay < 0 or self.vibrato.hz < 0,
-         'glide, vibrato delay and vibrato rate must be >= 0'),
+         'glide, vibrato_delay and vibrato_hz must be >= 0'),
     ]
     for bad, message in problems:
       if bad:
-        raise ValueError(f'Invalid setting: {message}.')
+        raise errors.BadValueError(f'Invalid setting: {message}.')
 
 
 @dataclasses.dataclass

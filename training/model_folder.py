@@ -26,6 +26,7 @@ import tempfile
 from typing import Any, Dict, Optional
 import zipfile
 
+from ddsp import errors
 from ddsp.training import inference
 from ddsp.training import postprocessing
 from ddsp.training import train_util
@@ -61,9 +62,10 @@ def _folder_to_search(checkpoint_dir_or_zip: str,
     return path
   if _checkpoint_prefix(path):
     return os.path.dirname(path) or '.'
-  raise FileNotFoundError(
+  raise errors.MissingPathError(
       f'Model {checkpoint_dir_or_zip} is neither a folder, a checkpoint '
-      'prefix nor a zip file.')
+      'prefix nor a zip file: give the folder of a trained model (or a zip '
+      'of one).')
 
 
 def _first_folder_with_gin(path: str) -> str:
@@ -71,7 +73,9 @@ def _first_folder_with_gin(path: str) -> str:
     dirs.sort()
     if any(f.endswith('.gin') for f in files):
       return root
-  raise FileNotFoundError(f'No operative_config-*.gin in {path}.')
+  raise errors.MissingPathError(
+      f'No operative_config-*.gin in {path}: give the folder of a trained '
+      'model (or a zip of one).')
 
 
 def find_model_dir(checkpoint_dir_or_zip: str,

@@ -32,6 +32,7 @@ import time
 
 from absl import logging
 from ddsp import core
+from ddsp import errors
 from ddsp import spectral_ops
 import numpy as np
 from scipy import stats
@@ -461,7 +462,7 @@ _ALLOWED_GLOBALS = frozenset([
 ])
 
 
-class UnsafePickleError(pickle.UnpicklingError):
+class UnsafePickleError(errors.UserError, pickle.UnpicklingError):
   """A statistics pickle referenced something it has no reason to hold."""
 
 

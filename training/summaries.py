@@ -23,6 +23,7 @@ import io
 import os
 
 from ddsp import core
+from ddsp import errors
 from ddsp import spectral_ops
 from ddsp.training import plotting
 import matplotlib.pyplot as plt
@@ -264,8 +265,9 @@ def _import_note_seq():
   try:
     import note_seq  # pylint: disable=g-import-not-at-top
   except ImportError as e:
-    raise ImportError('MIDI summaries need the "note_seq" package: '
-                      'pip install note_seq') from e
+    raise errors.MissingPackageError(
+        'MIDI summaries need the "note_seq" package: '
+        'pip install note_seq') from e
   return note_seq
 
 

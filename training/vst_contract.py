@@ -32,6 +32,7 @@ import time
 from typing import Any, Dict, List, NamedTuple, Sequence
 import zipfile
 
+from ddsp import errors
 import gin
 import numpy as np
 import tensorflow as tf
@@ -91,7 +92,7 @@ OUTPUTS = (
 )
 
 
-class VSTExportError(ValueError):
+class VSTExportError(errors.UserError, ValueError):
   """A model, a dataset or a file that cannot make a DDSP-VST model."""
 
 
@@ -243,6 +244,8 @@ def check_tflite(path: str) -> List[str]:
     return [f'{path} is not a file: give the path of a .tflite model']
   with open(path, 'rb') as f:
     model_bytes = f.read()
+  if not model_bytes:
+    return [f'{path} is empty (0 bytes): give the path of a .tflite model']
   try:
     interpreter = tf.lite.Interpreter(model_content=model_bytes)
   except ValueError as e:

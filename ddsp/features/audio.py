@@ -46,6 +46,7 @@ import os
 import struct
 import warnings
 
+from ddsp import errors
 from ddsp.features import resampling
 import numpy as np
 import soundfile as sf
@@ -61,7 +62,7 @@ _FULL_SCALE = {'int16': 32768.0, 'int24': 2147483648.0,
                'int32': 2147483648.0}
 
 
-class AudioFileError(ValueError):
+class AudioFileError(errors.UserError, ValueError):
   """An input file cannot be used.
 
   Attributes:
@@ -121,6 +122,12 @@ class _Unclosed:
     self._f.seek(0)
 
 
+def _not_found(file):
+  return errors.MissingPathError(
+      f'audio file not found: {file} (give the path of an existing audio '
+      'file)')
+
+
 def _file_size(file):
   """Size in bytes; FileNotFoundError for a missing path."""
   if not _is_path(file):
@@ -131,10 +138,12 @@ def _file_size(file):
   if _is_remote(file):
     import tensorflow as tf  # pylint: disable=g-import-not-at-top
     if not tf.io.gfile.exists(str(file)):
-      raise FileNotFoundError(f'audio file not found: {file}')
+      raise _not_found(file)
     return tf.io.gfile.stat(str(file)).length
+  if os.path.isdir(file):
+    raise AudioFileError(file, 'it is a folder, not a file')
   if not os.path.isfile(file):
-    raise FileNotFoundError(f'audio file not found: {file}')
+    raise _not_found(file)
   return os.path.getsize(file)
 
 

@@ -29,6 +29,7 @@ gcd(sample_rate, 16000): every divisor of 16000 at 16 or 48 kHz, but only
 import math
 
 from ddsp import crepe_frontend
+from ddsp import errors
 
 _TOLERANCE = 1e-6
 
@@ -61,7 +62,7 @@ def _hop_error(sample_rate, frame_rate, rate):
   """ValueError for a fractional hop at `rate`, listing nearby frame rates."""
   nearby = ', '.join(
       str(r) for r in nearby_frame_rates(sample_rate, frame_rate))
-  return ValueError(
+  return errors.BadValueError(
       f'frame_rate {frame_rate:g} gives a hop of {rate / frame_rate:g} '
       f'samples at {rate:g} Hz. The hop must be a whole number of samples '
       f'both at the sample rate ({sample_rate:g} Hz) and at CREPE\'s '
@@ -83,9 +84,11 @@ def check_frame_rate(sample_rate, frame_rate):
     ValueError: the rates are not positive, or a hop is fractional.
   """
   if not sample_rate or sample_rate <= 0:
-    raise ValueError(f'sample_rate must be positive, got {sample_rate}.')
+    raise errors.BadValueError(
+        f'sample_rate must be positive, got {sample_rate}.')
   if not frame_rate or frame_rate <= 0:
-    raise ValueError(f'frame_rate must be positive, got {frame_rate}.')
+    raise errors.BadValueError(
+        f'frame_rate must be positive, got {frame_rate}.')
   for rate in (sample_rate, crepe_frontend.SAMPLE_RATE):
     if not _whole_hop(rate, frame_rate):
       raise _hop_error(sample_rate, frame_rate, rate)

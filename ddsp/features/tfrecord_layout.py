@@ -42,6 +42,7 @@ import dataclasses
 from typing import Dict, List, Optional
 
 from ddsp import crepe_frontend
+from ddsp import errors
 from ddsp import framing
 from ddsp.features import frame_rates
 import tensorflow as tf
@@ -136,13 +137,13 @@ class TFRecordLayout:
     if self.frame_rate:
       frames = hop_secs * self.frame_rate
       if abs(frames - round(frames)) > 1e-6:
-        raise ValueError(
+        raise errors.BadValueError(
             f'hop_secs {hop_secs:g} is {frames:g} frames at '
             f'{self.frame_rate:g} frames/s; it must be a whole number of '
             'frames.')
     if min(hops.values()) < 1:
-      raise ValueError(f'hop_secs {hop_secs:g} is shorter than one sample '
-                       'or frame.')
+      raise errors.BadValueError(
+          f'hop_secs {hop_secs:g} is shorter than one sample or frame.')
     return hops
 
 
