@@ -121,6 +121,8 @@ setuptools.setup(
             'console_entry_point',
             'ddsp_synthesize_midi = ddsp.training.synthesize_midi:'
             'console_entry_point',
+            'ddsp_instruments = ddsp.training.playback.ddsp_instruments:'
+            'console_entry_point',
         ],
     },
     classifiers=[
