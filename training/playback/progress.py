@@ -44,7 +44,9 @@ def format_seconds(seconds: float) -> str:
   """`1:05` or `2:03:04`."""
   minutes, secs = divmod(int(round(seconds)), 60)
   hours, minutes = divmod(minutes, 60)
-  return f'{hours}:{minutes:02d}:{secs:02d}' if hours else f'{minutes}:{secs:02d}'
+  if hours:
+    return f'{hours}:{minutes:02d}:{secs:02d}'
+  return f'{minutes}:{secs:02d}'
 
 
 class ProgressBar:
