@@ -14,11 +14,13 @@
 
 """Where ops run: the device placement that CPU-only choices dispatch on.
 
-A few code paths are faster only on a CPU (the GRU's scan, a transposed
-cumsum, eager input checks that read values on the host). They ask
+A few code paths are faster only on a CPU (the GRU's scan in eager calls, a
+transposed cumsum, eager input checks that read values on the host). They ask
 `placement_device_type()` at the point where they build ops, so that the same
 model takes them on a CPU and Keras' / TensorFlow's own ops on a GPU or TPU,
-including a model placed on the CPU of a GPU machine.
+including a model placed on the CPU of a GPU machine. (In a graph, the GRU
+asks only whether it is placed on a TPU and otherwise leaves the choice
+between its scan and cuDNN to the device the graph runs on: training/gru.py.)
 """
 
 import tensorflow as tf
