@@ -123,6 +123,16 @@ def test_catalogue_sources_and_licences():
   assert {i.licence for i in catalogue.INSTRUMENTS.values()} == {'Apache-2.0'}
 
 
+def test_readme_table_is_the_catalogue():
+  readme = open(os.path.join(os.path.dirname(os.path.dirname(
+      os.path.abspath(__file__))), 'README.md')).read()
+  section = readme.split('## Instruments by name\n')[1].split('\n## ')[0]
+  rows = [[cell.strip().strip('`') for cell in line.strip('|').split('|')]
+          for line in section.splitlines() if line.startswith('| `')]
+  assert rows == [[i.name, i.source, progress.format_size(i.size), i.licence]
+                  for i in catalogue.INSTRUMENTS.values()]
+
+
 def test_unknown_name_gives_the_closest_names():
   with pytest.raises(catalogue.UnknownInstrumentError) as raised:
     downloads.fetch('violn')
