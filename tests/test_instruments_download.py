@@ -18,6 +18,7 @@ import zipfile
 import numpy as np
 import pytest
 
+from ddsp import errors
 from ddsp.training.playback import catalogue
 from ddsp.training.playback import downloads
 from ddsp.training.playback import file_download
@@ -400,6 +401,15 @@ def test_console_command_lists_the_catalogue(host, cache):
   assert rows['vst:vowels'][1:] == [
       'tflite', '?', 'Apache-2.0', 'no',
       os.path.join(cache, 'instruments', 'vst', 'Vowels.tflite')]
+
+
+def test_every_download_error_is_a_user_error():
+  """The console commands end on them with a message, no traceback."""
+  for error in (catalogue.UnknownInstrumentError, storage_http.NoNetworkError,
+                storage_http.NotOnServerError, storage_http.RefusedError,
+                storage_http.ServerError, file_download.CorruptDownloadError,
+                file_download.InterruptedDownloadError):
+    assert issubclass(error, errors.UserError), error
 
 
 # ---------------------------------------------------------------------------
