@@ -20,7 +20,10 @@ call) asks for the rest with `Range: bytes=N-` and appends a 206 answer; a
 200 answer (a host that ignores ranges) starts again from byte 0. The md5
 of the whole file is computed as it arrives and compared with the one the
 host publishes (the listing's `md5Hash`, the `x-goog-hash` header); a file
-that does not match is deleted, never placed. A verified file is fsynced
+that does not match is deleted, never placed. The crc32c the host also
+publishes is not checked: no library for it is a dependency, and a
+pure-Python one takes seconds per megabyte; md5 is enough when published
+(a host publishing none gets its sizes checked, and a warning). A verified file is fsynced
 and moved to its name with `os.replace`, so the name only ever holds a
 whole, verified file.
 """
