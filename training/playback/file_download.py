@@ -24,9 +24,9 @@ that does not match is deleted, never placed. The crc32c the host also
 publishes is not checked: no library for it is a dependency, and a
 pure-Python one takes about 0.2 s per megabyte on a 2-core x86-64 CPU
 (hashlib's md5 about 1.5 ms); md5 is enough when published (a host
-publishing none gets its sizes checked, and a warning). A verified file is fsynced
-and moved to its name with `os.replace`, so the name only ever holds a
-whole, verified file.
+publishing none gets its sizes checked, and a warning). A verified file
+is fsynced and moved to its name with `os.replace`, so the name only ever
+holds a whole, verified file.
 """
 
 import dataclasses
