@@ -70,6 +70,7 @@ flags.DEFINE_multi_string('gin_param', [],
 
 def main(unused_argv):
   """From command line."""
+  command_flags.require(FLAGS, 'output_tfrecord_path')
   synthetic_dataset.parse_gin(FLAGS.gin_file, FLAGS.gin_param,
                               FLAGS.gin_search_path)
   synthetic_dataset.generate_synthetic_dataset(
@@ -82,7 +83,7 @@ def main(unused_argv):
 
 def console_entry_point():
   """From pip installed script."""
-  command_flags.run(main, FLAGS)
+  command_flags.run(main, FLAGS, 'ddsp_generate_synthetic_dataset')
 
 
 if __name__ == '__main__':

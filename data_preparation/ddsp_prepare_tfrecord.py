@@ -28,17 +28,18 @@ produced an example or the output path cannot be written.
 """
 
 import os
-import sys
 
 from absl import flags
 from absl import logging
-from ddsp.features import frame_rates
+from ddsp import errors
 from ddsp.training import command_flags
 from ddsp.training.data_preparation import file_patterns
-from ddsp.training.data_preparation.prepare_tfrecord_lib import prepare_tfrecord
-import tensorflow as tf
+from ddsp.training.data_preparation import prepare_tfrecord_lib
 
 FLAGS = command_flags.new_flag_values()
+
+# The original's name in this module (defined in the library).
+prepare_tfrecord = prepare_tfrecord_lib.prepare_tfrecord
 
 flags.DEFINE_list('input_audio_filepatterns', [],
                   'List of filepatterns to glob for input audio files.',
@@ -94,7 +95,7 @@ def run():
       FLAGS.input_audio_filepatterns)
   logging.info('Found %d input audio files.', len(input_audio_paths))
   if not input_audio_paths:
-    raise ValueError(
+    raise errors.MissingPathError(
         'No audio file matches --input_audio_filepatterns='
         f'{",".join(FLAGS.input_audio_filepatterns)!r}: give existing files '
         "or glob patterns, e.g. --input_audio_filepatterns='recordings/*.wav'.")
@@ -117,31 +118,14 @@ def run():
 
 def main(unused_argv):
   """From command line."""
-  if not FLAGS.output_tfrecord_path:
-    logging.error('--output_tfrecord_path is required.')
-    sys.exit(1)
-  try:
-    if FLAGS.frame_rate:  # Refuse fractional hops before any work.
-      frame_rates.check_frame_rate(FLAGS.sample_rate, FLAGS.frame_rate)
-    summary = run()
-  except (OSError, ValueError) as e:
-    logging.error('%s', e)
-    sys.exit(1)
-  examples = summary['examples']
-  if examples is None:  # Runner without metrics: look at the files.
-    examples = sum(tf.io.gfile.stat(p).length
-                   for p in tf.io.gfile.glob(FLAGS.output_tfrecord_path + '*'))
-  if not examples:
-    logging.error('No examples were written: none of the %d input files '
-                  'produced an example (see the log lines above).',
-                  summary['files_ok'] + summary['files_skipped'])
-    sys.exit(1)
+  command_flags.require(FLAGS, 'output_tfrecord_path')
+  prepare_tfrecord_lib.require_examples(run(), FLAGS.output_tfrecord_path)
 
 
 def console_entry_point():
   """From pip installed script."""
   os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
-  command_flags.run(main, FLAGS)
+  command_flags.run(main, FLAGS, 'ddsp_prepare_tfrecord')
 
 
 if __name__ == '__main__':

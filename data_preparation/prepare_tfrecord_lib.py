@@ -46,9 +46,11 @@ from apache_beam.metrics import Metrics
 from apache_beam.metrics.metric import MetricsFilter
 from apache_beam.transforms import window as beam_window
 from ddsp import crepe_frontend
+from ddsp import errors
 from ddsp.features import audio as audio_lib
 from ddsp.features import f0_loudness
 from ddsp.features import tfrecord_layout
+from ddsp.training import output_paths
 import numpy as np
 import tensorflow as tf
 
@@ -449,6 +451,13 @@ def _finalize_shards(temp_files, prefix, num_shards, temp_dir):
   return n_records
 
 
+def num_shards_problem(num_shards):
+  """What is wrong with a number of shards (None: any), or None."""
+  if num_shards is not None and num_shards < 1:
+    return f'num_shards must be >= 1, got {num_shards}'
+  return None
+
+
 class WriteShardedTFRecords(beam.PTransform):
   """Writes example dicts to `<prefix>-SSSSS-of-NNNNN` TFRecord files."""
 
@@ -511,7 +520,10 @@ def make_pipeline(options):
   if runner_name in (None, 'DirectRunner', 'direct', 'Direct'):
     from apache_beam.runners.portability.fn_api_runner import fn_runner  # pylint: disable=g-import-not-at-top
     return beam.Pipeline(runner=fn_runner.FnApiRunner(), options=options)
-  return beam.Pipeline(options=options)
+  try:
+    return beam.Pipeline(options=options)
+  except ValueError as e:  # An unknown runner.
+    raise errors.BadValueError(f'--pipeline_options: {e}') from e
 
 
 def _check_layout(sample_rate, frame_rate, example_secs, hop_secs, center):
@@ -538,10 +550,9 @@ def _check_lengths(example_secs, hop_secs, chunk_secs, eval_split_fraction,
   if not 0.0 <= (eval_split_fraction or 0.0) < 1.0:
     problems.append('eval_split_fraction must be in [0, 1), got '
                     f'{eval_split_fraction}')
-  if num_shards is not None and num_shards < 1:
-    problems.append(f'num_shards must be >= 1, got {num_shards}')
+  problems += [p for p in [num_shards_problem(num_shards)] if p]
   if problems:
-    raise ValueError('; '.join(problems) + '.')
+    raise errors.BadValueError('; '.join(problems) + '.')
 
 
 def _remove_if_empty(output_tfrecord_path, since):
@@ -553,20 +564,6 @@ def _remove_if_empty(output_tfrecord_path, since):
   if written and all(stats[p].length == 0 for p in written):
     for path in written:
       tf.io.gfile.remove(path)
-
-
-def _check_output_writable(output_tfrecord_path):
-  """Creates the output folder and a probe file, or raises OSError."""
-  folder = os.path.dirname(output_tfrecord_path) or '.'
-  probe = os.path.join(folder, f'.ddsp-write-probe-{uuid.uuid4().hex}')
-  try:
-    tf.io.gfile.makedirs(folder)
-    with tf.io.gfile.GFile(probe, 'w') as f:
-      f.write('')
-    tf.io.gfile.remove(probe)
-  except Exception as e:  # pylint: disable=broad-except
-    raise OSError(f'Cannot write output_tfrecord_path '
-                  f'{output_tfrecord_path!r}: {e}') from e
 
 
 def _query_counters(result):
@@ -583,6 +580,55 @@ def _query_counters(result):
   except Exception as e:  # pylint: disable=broad-except
     logging.warning('Could not read pipeline metrics: %s', e)
   return values
+
+
+def _run_pipeline(options, paths, output_tfrecord_path, num_shards,
+                  process_fn, sample_rate, chunk_secs, eval_split_fraction,
+                  temp_root, report_path):
+  """Runs the Beam pipeline of `prepare_tfrecord`; its result (or None)."""
+  with make_pipeline(options) as pipeline:
+    planned = (pipeline
+               | 'Create' >> beam.Create(paths)
+               | 'PlanFiles' >> beam.ParDo(
+                   _PlanFileFn(sample_rate, chunk_secs)).with_outputs(
+                       SKIPPED_TAG, main='tasks'))
+    tasks = planned.tasks
+    _ = (planned[SKIPPED_TAG]
+         | 'CollectSkipped' >> beam.combiners.ToList()
+         | 'ReportSkipped' >> beam.Map(_write_skip_report, report_path))
+    totals = beam.pvalue.AsSingleton(
+        tasks
+        | 'Totals' >> beam.combiners.ToList()
+        | 'CountTotals' >> beam.Map(lambda ts: (  # pylint: disable=g-long-lambda
+            len(ts), sum(1 for t in ts if t['index'] == 0),
+            sum(t['seconds'] for t in ts))))
+
+    def postprocess(split_tasks, output_path, suffix):
+      return (split_tasks
+              | f'Reshuffle{suffix}' >> beam.Reshuffle()
+              | f'ProcessAndWrite{suffix}' >> WriteShardedTFRecords(
+                  output_path, num_shards, temp_root,
+                  write_fn=lambda d, n: _ProcessAndWriteFn(process_fn, d, n),
+                  totals=totals))
+
+    if eval_split_fraction:
+      eval_keys = beam.pvalue.AsSingleton(
+          tasks
+          | 'Keys' >> beam.Map(lambda t: t['key'])
+          | 'AllKeys' >> beam.combiners.ToList()
+          | 'EvalKeys' >> beam.Map(_select_eval_keys, eval_split_fraction))
+      eval_split, train_split = (
+          tasks
+          | 'AddKey' >> beam.Map(lambda t: (t['key'], t))
+          | 'EvalSplit' >> beam.Partition(_partition_by_eval_keys, 2,
+                                          eval_keys))
+      postprocess(eval_split | 'DropKey_eval' >> beam.Values(),
+                  f'{output_tfrecord_path}-eval', '_eval')
+      postprocess(train_split | 'DropKey_train' >> beam.Values(),
+                  f'{output_tfrecord_path}-train', '_train')
+    else:
+      postprocess(tasks, output_tfrecord_path, '')
+  return pipeline.result if hasattr(pipeline, 'result') else None
 
 
 def prepare_tfrecord(input_audio_paths,
@@ -630,17 +676,20 @@ def prepare_tfrecord(input_audio_paths,
       chunk's first holds at least half an example of real audio.
 
   Returns:
-    Summary dict: files_ok, files_skipped, examples, audio_hours, seconds.
+    Summary dict: files_ok, files_skipped, skipped ([(path, reason)] of the
+    skipped files), examples, audio_hours, seconds.
 
   Raises:
-    ValueError: no input file; a negative length, a fraction outside [0, 1)
+    errors.BadValueError: a negative length, a fraction outside [0, 1)
       or fewer than one shard; a frame rate whose hop is not a whole number
       of samples (the message lists nearby valid ones), or a hop_secs that
       is not a whole number of frames.
-    OSError: the output path cannot be written.
+    errors.MissingPathError: no input file.
+    errors.UnwritablePathError: the output path cannot be written.
 
   When no example comes out (every file skipped), the empty shards are
-  removed: nothing is left that a training run would take for data.
+  removed, and so are the output folders the call made: nothing is left
+  that a training run would take for data (`require_examples` tells).
   """
   start = time.time()
   _check_lengths(example_secs, hop_secs, chunk_secs, eval_split_fraction,
@@ -648,8 +697,8 @@ def prepare_tfrecord(input_audio_paths,
   _check_layout(sample_rate, frame_rate, example_secs, hop_secs, center)
   paths = list(input_audio_paths)
   if not paths:
-    raise ValueError('No input audio files given.')
-  _check_output_writable(output_tfrecord_path)
+    raise errors.MissingPathError('No input audio files given.')
+  output_paths.check_file(output_tfrecord_path, 'output_tfrecord_path')
   if isinstance(pipeline_options, beam.options.pipeline_options.PipelineOptions):
     options = pipeline_options
   else:
@@ -662,57 +711,18 @@ def prepare_tfrecord(input_audio_paths,
   temp_root = os.path.dirname(output_tfrecord_path) or '.'
   report_path = os.path.join(temp_root, f'.skipped-{uuid.uuid4().hex}.json')
 
-  with make_pipeline(options) as pipeline:
-    planned = (pipeline
-               | 'Create' >> beam.Create(paths)
-               | 'PlanFiles' >> beam.ParDo(
-                   _PlanFileFn(sample_rate, chunk_secs)).with_outputs(
-                       SKIPPED_TAG, main='tasks'))
-    tasks = planned.tasks
-    _ = (planned[SKIPPED_TAG]
-         | 'CollectSkipped' >> beam.combiners.ToList()
-         | 'ReportSkipped' >> beam.Map(_write_skip_report, report_path))
-    totals = beam.pvalue.AsSingleton(
-        tasks
-        | 'Totals' >> beam.combiners.ToList()
-        | 'CountTotals' >> beam.Map(lambda ts: (  # pylint: disable=g-long-lambda
-            len(ts), sum(1 for t in ts if t['index'] == 0),
-            sum(t['seconds'] for t in ts))))
-
-    def postprocess(split_tasks, output_path, suffix):
-      return (split_tasks
-              | f'Reshuffle{suffix}' >> beam.Reshuffle()
-              | f'ProcessAndWrite{suffix}' >> WriteShardedTFRecords(
-                  output_path, num_shards, temp_root,
-                  write_fn=lambda d, n: _ProcessAndWriteFn(process_fn, d, n),
-                  totals=totals))
-
-    if eval_split_fraction:
-      eval_keys = beam.pvalue.AsSingleton(
-          tasks
-          | 'Keys' >> beam.Map(lambda t: t['key'])
-          | 'AllKeys' >> beam.combiners.ToList()
-          | 'EvalKeys' >> beam.Map(_select_eval_keys, eval_split_fraction))
-      eval_split, train_split = (
-          tasks
-          | 'AddKey' >> beam.Map(lambda t: (t['key'], t))
-          | 'EvalSplit' >> beam.Partition(_partition_by_eval_keys, 2,
-                                          eval_keys))
-      postprocess(eval_split | 'DropKey_eval' >> beam.Values(),
-                  f'{output_tfrecord_path}-eval', '_eval')
-      postprocess(train_split | 'DropKey_train' >> beam.Values(),
-                  f'{output_tfrecord_path}-train', '_train')
-    else:
-      postprocess(tasks, output_tfrecord_path, '')
-  result = pipeline.result if hasattr(pipeline, 'result') else None
-
-  _remove_if_empty(output_tfrecord_path, start)
-  skipped = _log_skip_report(report_path)
+  with output_paths.new_folders_removed(temp_root):
+    result = _run_pipeline(options, paths, output_tfrecord_path, num_shards,
+                           process_fn, sample_rate, chunk_secs,
+                           eval_split_fraction, temp_root, report_path)
+    _remove_if_empty(output_tfrecord_path, start)
+    skipped = _log_skip_report(report_path)
   counters = _query_counters(result) if result is not None else {}
   summary = {
       'files_ok': int(counters.get('files-ok', 0)),
       'files_skipped': max(int(counters.get('files-skipped', 0)),
                            len(skipped)),
+      'skipped': skipped,
       # None when the runner reports no metrics.
       'examples': (int(counters['examples']) if 'examples' in counters
                    else (0 if 'files-ok' in counters else None)),
@@ -725,3 +735,30 @@ def prepare_tfrecord(input_audio_paths,
       summary['files_skipped'], summary['examples'], summary['audio_hours'],
       summary['seconds'])
   return summary
+
+
+class NoExamplesError(errors.UserError):
+  """A preparation that wrote no example: every input file was skipped."""
+
+
+def require_examples(summary, output_tfrecord_path):
+  """Raises NoExamplesError when the run of `summary` wrote no example.
+
+  Args:
+    summary: What `prepare_tfrecord` returned.
+    output_tfrecord_path: Its output prefix (a runner without metrics,
+      `summary['examples']` None, is judged by the bytes written there).
+  """
+  examples = summary['examples']
+  if examples is None:
+    examples = sum(tf.io.gfile.stat(p).length
+                   for p in tf.io.gfile.glob(output_tfrecord_path + '*'))
+  if examples:
+    return
+  n_files = summary['files_ok'] + summary['files_skipped']
+  lines = [f'No examples were written to {output_tfrecord_path}: none of '
+           f'the {n_files} input files produced an example; give readable '
+           'audio files.']
+  lines += [f'Skipped {path}: {reason}'
+            for path, reason in summary.get('skipped', ())]
+  raise NoExamplesError('\n'.join(lines))

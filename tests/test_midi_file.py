@@ -23,6 +23,7 @@ import shutil
 import subprocess
 import sys
 
+import command_runner
 from ddsp.training import midi_file
 from ddsp.training import midi_performance as mp
 from ddsp.training import synthesize_midi
@@ -232,18 +233,14 @@ def test_missing_mido_says_how_to_install_it(monkeypatch, tmp_path):
 
 
 def _run_command(args):
-  """Runs the command's main in this process; returns its exit code."""
-  flags = synthesize_midi.FLAGS
-  flags.unparse_flags()
-  flags(['ddsp_synthesize_midi'] + args)
-  with pytest.raises(SystemExit) as e:
-    synthesize_midi.main(['ddsp_synthesize_midi'])
-  return e.value.code
+  """Runs the command in this process: its `command_runner.Outcome`."""
+  return command_runner.run_in_process(synthesize_midi.__name__,
+                                       ['ddsp_synthesize_midi'] + args)
 
 
 @pytest.mark.parametrize('case', ['empty', 'drums only', 'text',
                                   'no such track'])
-def test_command_fails_without_leaving_audio(tmp_path, capsys, case):
+def test_command_fails_without_leaving_audio(tmp_path, case):
   make, kwargs, words = BAD_FILES[case]
   path = make(tmp_path)
   out_dir = tmp_path / 'out'
@@ -251,9 +248,10 @@ def test_command_fails_without_leaving_audio(tmp_path, capsys, case):
   args = [f'--checkpoint_dir={tmp_path}', f'--midi={path}',
           f'--output={out_dir}/song.wav']
   args += [f'--{k}={v}' for k, v in kwargs.items()]
-  assert _run_command(args) == 1
-  err = capsys.readouterr().err
-  assert err.startswith('ddsp_synthesize_midi: error: ')
+  outcome = _run_command(args)
+  assert outcome.code == 1
+  err = outcome.stderr
+  assert 'ddsp_synthesize_midi: error: ' in err
   assert path in err and words[0] in err
   assert not os.listdir(out_dir)
 

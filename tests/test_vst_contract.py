@@ -29,6 +29,7 @@ import json
 import os
 import zipfile
 
+import command_runner
 import golden
 import numpy as np
 import pytest
@@ -234,21 +235,14 @@ def test_vst_export_of_another_run_says_which_config_to_train_with(
 
 @pytest.mark.needs_shared(golden.SOLO_CKPT)
 def test_export_command_exits_with_the_message(tmp_path):
-  from ddsp.training import ddsp_export  # pylint: disable=g-import-not-at-top
-  ddsp_export.FLAGS.unparse_flags()
-  ddsp_export.FLAGS(['ddsp_export',
-                     f'--model_path={golden.path(golden.SOLO_CKPT)}',
-                     f'--save_dir={tmp_path / "export"}',
-                     '--inference_model=vst_stateless_predict_controls'])
-  try:
-    with pytest.raises(SystemExit) as exit_info:
-      ddsp_export.main([])
-  finally:
-    ddsp_export.FLAGS.unparse_flags()
-  message = str(exit_info.value.code)
-  assert message.startswith('ddsp_export: Cannot make '
-                            'vst_stateless_predict_controls')
-  assert '--gin_file=models/vst/vst.gin' in message
+  outcome = command_runner.run_in_process('ddsp.training.ddsp_export', [
+      'ddsp_export', f'--model_path={golden.path(golden.SOLO_CKPT)}',
+      f'--save_dir={tmp_path / "export"}',
+      '--inference_model=vst_stateless_predict_controls'])
+  assert outcome.code == 1
+  assert ('ddsp_export: error: Cannot make vst_stateless_predict_controls'
+          in outcome.stderr)
+  assert '--gin_file=models/vst/vst.gin' in outcome.stderr
 
 
 # ------------------------------------------------------------------------------

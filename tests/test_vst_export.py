@@ -25,12 +25,11 @@ ddsp_run with models/vst/vst.gin, ddsp_export
   the state fed back, gives the controls of the Keras model run on the
   whole sequence, and the same harmonic audio.
 """
-import contextlib
-import io
 import json
 import os
 import zipfile
 
+import command_runner
 import numpy as np
 import pytest
 import soundfile as sf
@@ -63,23 +62,11 @@ def _run(module, *args):
 
 
 def _export_main(*args):
-  """Runs ddsp_export's main() in this process: (exit code, stdout)."""
-  from ddsp.training import ddsp_export  # pylint: disable=g-import-not-at-top
-  script_flags = ddsp_export.FLAGS
-  script_flags.unparse_flags()
-  script_flags(['ddsp_export', *args])
-  out = io.StringIO()
-  code = 0
-  try:
-    with contextlib.redirect_stdout(out):
-      ddsp_export.main([])
-  except SystemExit as e:
-    code = e.code
-  finally:
-    script_flags.unparse_flags()
-    with gin.unlock_config():
-      gin.clear_config()
-  return code, out.getvalue()
+  """Runs ddsp_export in this process: (exit status, stdout)."""
+  outcome = command_runner.run_in_process('ddsp.training.ddsp_export',
+                                          ['ddsp_export', *args],
+                                          timeout=900)
+  return outcome.code, outcome.stdout
 
 
 @pytest.fixture(scope='module')

@@ -31,6 +31,7 @@ frames after it, which are crossfaded linearly into the next block.
 from typing import Iterator, NamedTuple, Optional
 
 from absl import logging
+from ddsp import errors
 from ddsp.training import inference
 from ddsp.training import models
 from ddsp.training import streaming
@@ -38,6 +39,14 @@ import numpy as np
 
 # Loudness of the frames padded around the features (silence).
 SILENCE_DB = -80.0
+
+
+def check_block_seconds(block_seconds: float, default: float) -> None:
+  """Refuses blocks of no length (a stream of them would never advance)."""
+  if not block_seconds > 0:
+    raise errors.BadValueError(
+        f'block_seconds must be > 0, got {block_seconds} (e.g. '
+        f'--block_seconds={default}).')
 
 
 class BlockPlan(NamedTuple):

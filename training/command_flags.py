@@ -39,9 +39,7 @@ from typing import Any, Callable, List, NoReturn, Tuple, Type
 from absl import app
 from absl import flags
 from ddsp import errors
-
-
-_GIN_NOTE = 'In call to configurable '
+from ddsp import gin_errors
 
 
 def new_flag_values() -> flags.FlagValues:
@@ -138,13 +136,13 @@ def fail(program: str, error: Any) -> NoReturn:
 
   Prints `<program>: error: <first line of the message>` to stderr, the
   message's further lines indented by two spaces under it: the error is
-  always the last paragraph of the command's output. The line gin adds to
-  an error passing through a configurable ('In call to configurable ...')
-  is left out.
+  always the last paragraph of the command's output. An error that passed
+  through a gin configurable is reported without gin's note of it ('In call
+  to configurable ...').
   """
-  lines = [line for line in str(error).strip().splitlines()
-           if not line.strip().startswith(_GIN_NOTE)]
-  lines = lines or [type(error).__name__]
+  if isinstance(error, BaseException):
+    error = gin_errors.strip_gin_proxies(error)
+  lines = str(error).strip().splitlines() or [type(error).__name__]
   print(f'{program}: error: {lines[0]}',
         *(f'  {line}' for line in lines[1:]), sep='\n', file=sys.stderr)
   sys.exit(1)

@@ -25,6 +25,7 @@ and the readers, in `ddsp.features.tfrecord_layout`.
 import dataclasses
 
 from absl import logging
+from ddsp import errors
 from ddsp.features import tfrecord_layout
 import gin
 import tensorflow as tf
@@ -37,13 +38,14 @@ def _import_tfds():
   try:
     import tensorflow_datasets as tfds  # pylint: disable=g-import-not-at-top
   except ImportError as e:
-    raise ImportError(
+    raise errors.MissingPackageError(
         'TFDS-backed data providers need the optional package '
         '`tensorflow-datasets`: pip install tensorflow-datasets') from e
   return tfds
 
 
-class NoMatchingFilesError(FileNotFoundError, tf.errors.InvalidArgumentError):
+class NoMatchingFilesError(errors.UserError, FileNotFoundError,
+                           tf.errors.InvalidArgumentError):
   """No file matches a data provider's file pattern.
 
   Both a FileNotFoundError and the tf.errors.InvalidArgumentError that
@@ -58,7 +60,8 @@ class NoMatchingFilesError(FileNotFoundError, tf.errors.InvalidArgumentError):
     return self.message
 
 
-class LayoutMismatchError(ValueError, tf.errors.InvalidArgumentError):
+class LayoutMismatchError(errors.UserError, ValueError,
+                          tf.errors.InvalidArgumentError):
   """TFRecords whose feature lengths differ from what a provider parses.
 
   Also a tf.errors.InvalidArgumentError, the error parsing them would raise.
@@ -70,6 +73,30 @@ class LayoutMismatchError(ValueError, tf.errors.InvalidArgumentError):
 
   def __str__(self):
     return self.message
+
+
+class BadRecordsError(errors.UserError, ValueError):
+  """Data files that are not TFRecord files, or that hold no example."""
+
+
+def _first_record(paths, file_pattern):
+  """(path, bytes) of the first record of the files, in order.
+
+  Raises:
+    BadRecordsError: a file read before the first record is not a TFRecord
+      file, or no file holds a record.
+  """
+  for path in paths:
+    try:
+      for record in tf.data.TFRecordDataset(path).take(1):
+        return path, record.numpy()
+    except tf.errors.DataLossError:
+      raise BadRecordsError(
+          f'{path} is not a TFRecord file: give the files '
+          'ddsp_prepare_tfrecord writes.') from None
+  raise BadRecordsError(
+      f'The {len(paths)} TFRecord file(s) matching {file_pattern!r} hold no '
+      'example: prepare the data again with ddsp_prepare_tfrecord.')
 
 
 def _list_files(file_pattern, shuffle):
@@ -335,18 +362,22 @@ class TFRecordProvider(DataProvider):
     to change, instead of as a parse error inside the input pipeline.
 
     Raises:
+      NoMatchingFilesError: no file matches the file pattern.
+      BadRecordsError: a file is not a TFRecord file, or none holds an
+        example.
       LayoutMismatchError: the example's feature lengths differ from
         `features_dict`.
     """
     paths = sorted(tf.io.gfile.glob(self._file_pattern))
-    for path in paths[:1]:
-      for record in tf.data.TFRecordDataset(path).take(1):
-        lengths = tfrecord_layout.example_lengths(record.numpy())
-        message = tfrecord_layout.mismatch_message(
-            self._layout, lengths, path,
-            wanted=tfrecord_layout.parsed_lengths(self.features_dict))
-        if message:
-          raise LayoutMismatchError(message)
+    if not paths:
+      raise NoMatchingFilesError(
+          f'No files match the TFRecord file_pattern {self._file_pattern!r}.')
+    path, record = _first_record(paths, self._file_pattern)
+    message = tfrecord_layout.mismatch_message(
+        self._layout, tfrecord_layout.example_lengths(record), path,
+        wanted=tfrecord_layout.parsed_lengths(self.features_dict))
+    if message:
+      raise LayoutMismatchError(message)
 
   @property
   def features_dict(self):

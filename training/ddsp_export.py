@@ -28,8 +28,6 @@ The export itself, and how it differs from the original's, is
 `ddsp.training.export`.
 """
 
-import sys
-
 from absl import flags
 from ddsp.training import command_flags
 from ddsp.training import export
@@ -80,11 +78,9 @@ flags.DEFINE_string('check', None,
 
 def main(unused_argv):
   if FLAGS.check:
-    sys.exit(1 if export.report_contract(FLAGS.check) else 0)
-  try:
+    export.require_contract(FLAGS.check)
+  else:
     run_export()
-  except (export.VSTExportError, export.ModelPathError) as e:
-    sys.exit(f'ddsp_export: {e}')
 
 
 def run_export():
@@ -103,7 +99,7 @@ def run_export():
 
 
 def console_entry_point():
-  command_flags.run(main, FLAGS)
+  command_flags.run(main, FLAGS, 'ddsp_export')
 
 
 if __name__ == '__main__':

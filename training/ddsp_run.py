@@ -30,7 +30,6 @@ Gin layering and checks: `ddsp.training.gin_setup`; modes: `run_modes`.
 from absl import flags
 from absl import logging
 from ddsp.training import command_flags
-from ddsp.training import data
 from ddsp.training import gin_setup
 from ddsp.training import run_modes
 import gin
@@ -76,7 +75,7 @@ flags.DEFINE_float('train_minutes', None, 'Wall-clock training budget in '
                    lower_bound=0.0, flag_values=FLAGS)
 flags.DEFINE_integer('seed', None, 'Seed of the RNGs (picked and logged if '
                      'unset); recorded in the operative config.',
-                     flag_values=FLAGS)
+                     lower_bound=0, upper_bound=2**32 - 1, flag_values=FLAGS)
 flags.DEFINE_boolean('auto_restart', True, 'Restart from a fresh '
                      'initialisation (new seed, old files kept aside) when '
                      'the harmonic part collapses early in training.',
@@ -99,7 +98,7 @@ flags.DEFINE_multi_string('gin_param', [],
 flags.DEFINE_boolean('run_once', False, 'Whether evaluation will run once.',
                      flag_values=FLAGS)
 flags.DEFINE_integer('initial_delay_secs', None,
-                     'Time to wait before evaluation starts',
+                     'Time to wait before evaluation starts', lower_bound=0,
                      flag_values=FLAGS)
 
 
@@ -115,7 +114,8 @@ def parse_gin(restore_dir):
 
 def main(unused_argv):
   """Parses the gin config, then trains, evaluates or samples."""
-  save_dir, restore_dir = run_modes.run_dirs(FLAGS.save_dir, FLAGS.restore_dir)
+  save_dir, restore_dir = run_modes.run_dirs(
+      FLAGS.save_dir, FLAGS.restore_dir, FLAGS.mode, FLAGS.run_once)
   logging.info('Restore Dir: %s', restore_dir)
   logging.info('Save Dir: %s', save_dir)
   parse_gin(restore_dir)
@@ -138,10 +138,8 @@ def main(unused_argv):
 
 
 def console_entry_point():
-  """From pip installed script; unreadable data ends it with the reason."""
-  command_flags.run(main, FLAGS, program='ddsp_run', user_errors=(
-      data.NoMatchingFilesError, data.LayoutMismatchError,
-      gin_setup.GinConfigError))
+  """From pip installed script."""
+  command_flags.run(main, FLAGS, 'ddsp_run')
 
 
 if __name__ == '__main__':

@@ -39,10 +39,13 @@ from typing import Any, Dict, List, Optional, Sequence
 
 from absl import logging
 import ddsp
+from ddsp import errors
 from ddsp.training import data
 from ddsp.training import gin_scope
+from ddsp.training import gin_setup
 from ddsp.training import inference
 from ddsp.training import models
+from ddsp.training import output_paths
 from ddsp.training import postprocessing
 from ddsp.training import train_util
 from ddsp.training import vst_contract
@@ -170,11 +173,12 @@ def get_data_provider(dataset_path: Optional[str], model_path: str):
     return gin.query_parameter(
         'train.data_provider').scoped_configurable_fn()
   except Exception as e:  # pylint: disable=broad-except
-    raise Exception(  # pylint: disable=broad-exception-raised
-        'Could not build the data provider for the metadata statistics: '
-        'give a dataset path (ddsp_export --dataset_path=<tfrecord '
-        'pattern>), make sure the run\'s train.data_provider files exist, or '
-        'export without metadata (--nometadata).') from e
+    raise errors.UserError(
+        'Could not build the data provider for the metadata statistics '
+        f'({e}): give a dataset path (ddsp_export '
+        '--dataset_path=<tfrecord pattern>), make sure the run\'s '
+        'train.data_provider files exist, or export without metadata '
+        '(--nometadata).') from e
 
 
 def get_metadata_dict(data_provider, model_path: str) -> Dict[str, Any]:
@@ -354,24 +358,58 @@ def export(model_path: str,
 
   Returns:
     The export folder.
+
+  Raises:
+    errors.UserError: what is wrong with the arguments or the model, before
+      anything is written; a failed export leaves no export folder it made.
   """
   model_path = train_util.expand_path(model_path)
   is_saved_model = tf.io.gfile.exists(os.path.join(model_path,
                                                    'saved_model.pb'))
   if not is_saved_model:
     check_model_path(model_path)
+  save_dir = resolve_save_dir(model_path, save_dir, name)
+  reads_data = metadata and not is_saved_model
+  _check_arguments(model_path, save_dir, gin_params,
+                   reverb_sample_rate if reverb else None,
+                   dataset_path if reads_data else None)
   if inference_model.startswith('vst_') and not is_saved_model:
     inference.parse_operative_config(model_path)
     vst_contract.require_vst_config(model_path, inference_model)
-  save_dir = resolve_save_dir(model_path, save_dir, name)
+  with output_paths.new_folders_removed(save_dir):
+    return _write_export(model_path, save_dir, name, inference_model,
+                         gin_params, debug, tfjs, tflite,
+                         reads_data, dataset_path,
+                         reverb and not is_saved_model, reverb_sample_rate,
+                         is_saved_model)
 
+
+def _check_arguments(model_path: str, save_dir: str,
+                     gin_params: Sequence[str],
+                     reverb_sample_rate: Optional[int],
+                     dataset_path: Optional[str]) -> None:
+  """Refuses, before any work, arguments an export cannot use."""
+  if reverb_sample_rate is not None and not reverb_sample_rate > 0:
+    raise errors.BadValueError(
+        f'reverb_sample_rate must be > 0, got {reverb_sample_rate} (e.g. '
+        '--reverb_sample_rate=44100).')
+  gin_setup.check_gin_names([], gin_params)
+  output_paths.check_folder(save_dir, 'save_dir')
+  if dataset_path is not None:
+    get_data_provider(dataset_path, model_path).check_layout()
+
+
+def _write_export(model_path, save_dir, name, inference_model, gin_params,
+                  debug, tfjs, tflite, metadata, dataset_path, reverb,
+                  reverb_sample_rate, is_saved_model) -> str:
+  """The steps of `export`, once its arguments are checked."""
   meta = None
-  if metadata and not is_saved_model:  # First: it fails on bad data.
+  if metadata:  # First: it fails on bad data.
     meta = get_metadata_dict(get_data_provider(dataset_path, model_path),
                              model_path)
   tf.io.gfile.makedirs(save_dir)
 
-  if reverb and not is_saved_model:
+  if reverb:
     export_impulse_response(model_path, save_dir, reverb_sample_rate)
 
   metadata_path = None
@@ -388,15 +426,12 @@ def export(model_path: str,
     saved_model_to_tfjs(save_dir)
   if tflite:
     path = saved_model_to_tflite(save_dir, name, metadata_path)
-    if inference_model == vst_contract.CONTROL_MODEL and report_contract(
-        path):
-      raise VSTExportError(
-          f'The export in {save_dir} breaks the DDSP-VST contract (each '
-          'violation is listed above): the plugin will not load it.')
+    if inference_model == vst_contract.CONTROL_MODEL:
+      require_contract(path)
   return save_dir
 
 
-class ModelPathError(FileNotFoundError):
+class ModelPathError(errors.MissingPathError):
   """`model_path` names nothing that can be exported."""
 
 
@@ -437,3 +472,14 @@ def report_contract(tflite_path: str) -> List[str]:
   else:
     print(f'{tflite_path} meets the DDSP-VST contract.')
   return problems
+
+
+def require_contract(tflite_path: str) -> None:
+  """`report_contract`, then VSTExportError if the plugin refuses the file."""
+  problems = report_contract(tflite_path)
+  if problems:
+    more = f' (and {len(problems) - 1} more, listed above)' if len(
+        problems) > 1 else ''
+    raise VSTExportError(
+        f'{tflite_path} breaks the DDSP-VST contract: {problems[0]}{more}; '
+        'the plugin will not load it.')

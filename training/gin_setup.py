@@ -32,6 +32,7 @@ import tokenize
 from typing import List, Optional, Sequence
 
 from absl import logging
+from ddsp import errors
 from ddsp.training import cloud
 from ddsp.training import train_util
 import gin
@@ -39,7 +40,7 @@ from gin import config_parser
 import tensorflow as tf
 
 
-class GinConfigError(ValueError):
+class GinConfigError(errors.UserError, ValueError):
   """A run's gin configuration cannot be used: the user's to fix."""
 
 
@@ -168,27 +169,50 @@ def check_gin_names(gin_files: Sequence[str],
     path = _user_file(given, gin_search_paths)
     if path is None:
       continue
-    with tf.io.gfile.GFile(path) as f:
-      text = f.read()
     where = f'gin file {given!r}'
-    _fail_on_unknown(unknown_selectors(text, where), where)
+    _fail_on_unknown(unknown_selectors(_read_text(path, where), where), where)
+
+
+def _read_text(path: str, where: str) -> str:
+  """The text of a gin file; GinConfigError if it is not a text file."""
+  try:
+    with tf.io.gfile.GFile(path) as f:
+      return f.read()
+  except (UnicodeDecodeError, tf.errors.OpError) as e:
+    reason = 'not text' if isinstance(e, UnicodeDecodeError) else e.message
+    raise GinConfigError(
+        f'Cannot read {where} ({reason}): give a text file of gin '
+        'bindings (.gin).') from None
 
 
 # ---------------------------------------------------------------------------
 # Layered parsing.
 # ---------------------------------------------------------------------------
 def add_search_paths(gin_search_paths: Sequence[str] = ()) -> None:
-  """Looks files up in the package's gin folder, then in the given ones."""
+  """Looks files up in the package's gin folder, then in the given ones.
+
+  Raises:
+    GinConfigError: a given search path is not a folder.
+  """
+  for path in gin_search_paths:
+    if not tf.io.gfile.isdir(path):
+      raise GinConfigError(
+          f'--gin_search_path {path} is not a folder: give a folder of .gin '
+          'files.')
   gin.add_config_file_search_path(GIN_PATH)
   for path in gin_search_paths:
     gin.add_config_file_search_path(path)
 
 
 def _parse_base_configs(tpu: bool) -> None:
-  """optimization/base.gin (or base_tpu.gin) and eval/basic.gin."""
+  """optimization/base.gin (or base_tpu.gin) and eval/basic.gin.
+
+  Named by their full paths: gin's lookup of a relative name logs an error
+  for each place the file is not.
+  """
   base = 'base_tpu.gin' if tpu else 'base.gin'
-  gin.parse_config_file(os.path.join('optimization', base))
-  gin.parse_config_file(os.path.join('eval', 'basic.gin'))
+  gin.parse_config_file(os.path.join(GIN_PATH, 'optimization', base))
+  gin.parse_config_file(os.path.join(GIN_PATH, 'eval', 'basic.gin'))
 
 
 def _parse_operative_config(restore_dir: str) -> None:
@@ -225,30 +249,63 @@ def parse_gin(restore_dir: str,
   with gin.unlock_config():
     _parse_base_configs(tpu)
     _parse_operative_config(restore_dir)
-    local_files = cloud.make_file_paths_local(list(gin_files), GIN_PATH)
-    _require_files(local_files, gin_search_paths)
-    # A gs:// file is checked in its downloaded copy (in GIN_PATH).
-    check_gin_names([os.path.join(GIN_PATH, local) if local != given else given
-                     for given, local in zip(gin_files, local_files)],
-                    gin_params, gin_search_paths)
-    try:
-      gin.parse_config_files_and_bindings(
-          local_files, list(gin_params), skip_unknown=True)
-    except ValueError as e:  # e.g. an unknown parameter of a configurable.
-      raise GinConfigError(f'Gin configuration: {e}') from e
+    parse_user_config(gin_files, gin_params, gin_search_paths)
 
 
-def _require_files(gin_files: Sequence[str],
-                   gin_search_paths: Sequence[str]) -> None:
-  """Fails clearly on a gin file found neither as given nor in a search path."""
+def parse_user_config(gin_files: Sequence[str] = (),
+                      gin_params: Sequence[str] = (),
+                      gin_search_paths: Sequence[str] = ()) -> None:
+  """Parses the user's gin files, then bindings, checked first.
+
+  Unknown names in user files and bindings, files that do not exist or
+  are not gin text are refused (`check_gin_names`); the shipped configs
+  are parsed leniently. Call with the search paths added and the config
+  unlocked.
+
+  Args:
+    gin_files: User gin files (gs:// files are downloaded to GIN_PATH).
+    gin_params: User bindings.
+    gin_search_paths: Extra folders to look gin files up in.
+
+  Raises:
+    GinConfigError: what is wrong and where.
+  """
+  local_files = cloud.make_file_paths_local(list(gin_files), GIN_PATH)
+  found_files = _found_files(local_files, gin_search_paths)
+  # A gs:// file is checked in its downloaded copy (in GIN_PATH).
+  check_gin_names([os.path.join(GIN_PATH, local) if local != given else given
+                   for given, local in zip(gin_files, local_files)],
+                  gin_params, gin_search_paths)
+  try:
+    gin.parse_config_files_and_bindings(
+        found_files, list(gin_params), skip_unknown=True)
+  except ValueError as e:  # e.g. an unknown parameter of a configurable.
+    raise GinConfigError(f'Gin configuration: {e}') from e
+
+
+def _found_files(gin_files: Sequence[str],
+                 gin_search_paths: Sequence[str]) -> List[str]:
+  """Where the gin files are: as given, else in the first search path.
+
+  Raises:
+    GinConfigError: a file found neither as given nor in a search path, an
+      empty name or a folder.
+  """
   folders = [GIN_PATH] + list(gin_search_paths)
+  found = []
   for path in gin_files:
     candidates = [path] + [os.path.join(d, path) for d in folders]
-    if not any(tf.io.gfile.exists(c) for c in candidates):
+    existing = [c for c in candidates if path and tf.io.gfile.exists(c)]
+    if not existing:
       raise GinConfigError(
           f'Gin file {path!r} not found (looked as given and in '
           f'{", ".join(folders)}): give a path to a .gin file or a shipped '
-          "config such as 'models/solo_instrument.gin'.")
+          "config such as 'models/solo_instrument.gin' (--gin_file).")
+    if tf.io.gfile.isdir(existing[0]):
+      raise GinConfigError(f'Gin file {path!r} is a folder: give a path to '
+                           'a .gin file (--gin_file).')
+    found.append(existing[0])
+  return found
 
 
 def require_model() -> None:

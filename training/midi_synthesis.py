@@ -33,10 +33,12 @@ import tempfile
 import time
 from typing import List, Optional, Sequence, Union
 
+from ddsp import errors
 from ddsp.training import block_synthesis
 from ddsp.training import midi_file
 from ddsp.training import midi_performance
 from ddsp.training import model_folder
+from ddsp.training import output_paths
 from ddsp.training import transfer
 import numpy as np
 import soundfile as sf
@@ -83,13 +85,13 @@ def as_part(source: MidiSource, track: Optional[int] = None,
 
 
 def _check_output(output_path: str) -> None:
-  """Raises ValueError when soundfile cannot write that extension."""
+  """Refuses a path not writable, or an extension soundfile cannot write."""
+  output_paths.check_file(output_path, 'output')
   ext = os.path.splitext(output_path)[1].lstrip('.').upper()
   if ext not in sf.available_formats():
-    raise ValueError(f'Output {output_path}: unknown audio format {ext!r}; '
-                     'end the name with .wav, .flac or .ogg.')
-  if os.path.isdir(output_path):
-    raise ValueError(f'Output {output_path} is a folder; give a file name.')
+    raise errors.BadValueError(
+        f'Output {output_path}: unknown audio format {ext!r}; end the name '
+        'with .wav, .flac or .ogg.')
 
 
 def _set_default_permissions(path: str) -> None:
@@ -111,7 +113,14 @@ def write_atomically(synth: block_synthesis.BlockSynthesizer,
     Samples written.
   """
   folder = os.path.dirname(os.path.abspath(output_path))
-  os.makedirs(folder, exist_ok=True)
+  with output_paths.new_folders_removed(folder):  # None left on failure.
+    os.makedirs(folder, exist_ok=True)
+    return _write_through_partial_file(synth, curves, output_path, folder,
+                                       verbose)
+
+
+def _write_through_partial_file(synth, curves, output_path, folder, verbose):
+  """`write_atomically` into an existing folder."""
   stem, ext = os.path.splitext(os.path.basename(output_path))
   fd, partial = tempfile.mkstemp(dir=folder, prefix=f'.{stem}.',
                                  suffix=f'.partial{ext}')
@@ -166,19 +175,24 @@ def render_midi(checkpoint_dir: str,
     Rendering.
 
   Raises:
-    FileNotFoundError: no such model or MIDI file.
-    ValueError: the MIDI file cannot be played (midi_file.MidiFileError),
-      a setting is out of range, or the output format is unknown.
-    ImportError: a MIDI file was given and mido is not installed.
+    errors.MissingPathError: no such model or MIDI file.
+    errors.BadValueError: a setting or block_seconds out of range, or an
+      unknown output format.
+    errors.UnwritablePathError: the output cannot be written.
+    midi_file.MidiFileError: the MIDI file cannot be played.
+    errors.MissingPackageError: a MIDI file was given and mido is not
+      installed.
   """
   t0 = time.time()
   settings = settings or midi_performance.Settings()
   settings.check()
+  block_synthesis.check_block_seconds(block_seconds,
+                                      transfer.DEFAULT_BLOCK_SECONDS)
   if output_path is not None:
     _check_output(output_path)
   part = as_part(source, track, channel, bend_range)
   if not any(n.end > n.start for n in part.notes):
-    raise ValueError(f'{part.name} has no notes to play.')
+    raise errors.BadValueError(f'{part.name} has no notes to play.')
   files = model_folder.find_model_dir(checkpoint_dir)
   synth = block_synthesis.BlockSynthesizer(files.ckpt,
                                            block_seconds=block_seconds)

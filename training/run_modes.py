@@ -19,15 +19,16 @@ Each mode builds the model of the parsed gin configuration
 evaluators come from gin bindings (`train.data_provider`, ...).
 """
 
-import contextlib
 import os
 import time
-from typing import Iterator, Optional, Tuple
+from typing import ContextManager, Optional, Tuple
 
 from absl import logging
+from ddsp import errors
 from ddsp.training import eval_util
 from ddsp.training import health
 from ddsp.training import models
+from ddsp.training import output_paths
 from ddsp.training import time_budget
 from ddsp.training import train_util
 from ddsp.training import trainers
@@ -37,11 +38,39 @@ import tensorflow as tf
 MODES = ('train', 'eval', 'sample')
 
 
-def run_dirs(save_dir: str, restore_dir: str = '') -> Tuple[str, str]:
-  """(save_dir, restore_dir), user-expanded; restore defaults to save."""
+def run_dirs(save_dir: str, restore_dir: str = '', mode: str = 'train',
+             run_once: bool = False) -> Tuple[str, str]:
+  """(save_dir, restore_dir), user-expanded; restore defaults to save.
+
+  Checked before any work: the run folder can be written, and a checkpoint
+  is there where one is needed: in a `restore_dir` given for training, and
+  for a single evaluation or sampling (`run_once`), which would otherwise
+  wait for one forever.
+
+  Raises:
+    errors.BadValueError: no save_dir.
+    errors.UnwritablePathError: a save_dir that cannot be written.
+    errors.MissingPathError: no checkpoint where one is needed.
+  """
+  if not save_dir:
+    raise errors.BadValueError('--save_dir is empty: give the folder of the '
+                               'run (checkpoints and summaries go there).')
   save_dir = os.path.expanduser(save_dir)
-  restore_dir = os.path.expanduser(restore_dir) or save_dir
-  return save_dir, restore_dir
+  output_paths.check_folder(save_dir, 'save_dir')
+  given = os.path.expanduser(restore_dir)
+  if (mode == 'train' and given) or (mode != 'train' and run_once):
+    _require_checkpoint(given or save_dir,
+                        'restore_dir' if given else 'save_dir')
+  return save_dir, given or save_dir
+
+
+def _require_checkpoint(folder: str, flag: str) -> None:
+  try:
+    train_util.get_latest_checkpoint(folder)
+  except FileNotFoundError:
+    raise errors.MissingPathError(
+        f'--{flag}={folder} holds no checkpoint to restore: give the folder '
+        'of a trained run (or a checkpoint prefix .../ckpt-<N>).') from None
 
 
 def _holds_checkpoint(folder: str) -> bool:
@@ -52,21 +81,14 @@ def _holds_checkpoint(folder: str) -> bool:
   return False
 
 
-@contextlib.contextmanager
-def removed_on_failure(save_dir: str) -> Iterator[None]:
+def removed_on_failure(save_dir: str) -> ContextManager[None]:
   """Removes the run folder a failed call made, unless it holds a checkpoint.
 
   A command that fails (bad data, a wrong config) leaves nothing new behind;
-  a folder that existed before the call is never touched.
+  a folder that existed before the call is never touched
+  (`output_paths.new_folders_removed`).
   """
-  existed = bool(save_dir) and tf.io.gfile.exists(save_dir)
-  try:
-    yield
-  except Exception:
-    if (save_dir and not existed and tf.io.gfile.exists(save_dir) and
-        not _holds_checkpoint(save_dir)):
-      tf.io.gfile.rmtree(save_dir)
-    raise
+  return output_paths.new_folders_removed(save_dir, keep=_holds_checkpoint)
 
 
 def allow_memory_growth() -> None:

@@ -26,8 +26,6 @@ and loudness land in the range of the model's dataset statistics. How:
 `ddsp.training.midi_performance`, `midi_file`, `midi_synthesis`.
 """
 
-
-from absl import app
 from absl import flags
 from ddsp.training import command_flags
 from ddsp.training import midi_file
@@ -89,23 +87,16 @@ def _settings() -> perf.Settings:
       overlap=FLAGS.overlap, out_of_range=FLAGS.out_of_range)
 
 
-def main(argv):
-  if len(argv) > 1:
-    raise app.UsageError(f'Unexpected arguments: {argv[1:]}')
-  for name in ('checkpoint_dir', 'midi', 'output'):
-    if not getattr(FLAGS, name):
-      raise app.UsageError(f'--{name} is required.')
-  try:
-    midi_synthesis.render_midi(
-        FLAGS.checkpoint_dir, FLAGS.midi, FLAGS.output, settings=_settings(),
-        track=FLAGS.track, channel=FLAGS.channel, bend_range=FLAGS.bend_range,
-        block_seconds=FLAGS.block_seconds)
-  except (ValueError, FileNotFoundError, ImportError) as e:
-    command_flags.fail('ddsp_synthesize_midi', e)
+def main(unused_argv):
+  command_flags.require(FLAGS, 'checkpoint_dir', 'midi', 'output')
+  midi_synthesis.render_midi(
+      FLAGS.checkpoint_dir, FLAGS.midi, FLAGS.output, settings=_settings(),
+      track=FLAGS.track, channel=FLAGS.channel, bend_range=FLAGS.bend_range,
+      block_seconds=FLAGS.block_seconds)
 
 
 def console_entry_point():
-  command_flags.run(main, FLAGS)
+  command_flags.run(main, FLAGS, 'ddsp_synthesize_midi')
 
 
 if __name__ == '__main__':

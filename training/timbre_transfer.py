@@ -23,8 +23,6 @@ with the input. How the audio is streamed, adjusted and synthesised:
 `ddsp.training.transfer`.
 """
 
-
-from absl import app
 from absl import flags
 from ddsp.training import command_flags
 from ddsp.training import transfer
@@ -65,31 +63,22 @@ flags.DEFINE_float('block_seconds', transfer.DEFAULT_BLOCK_SECONDS,
                    flag_values=FLAGS)
 
 
-def main(argv):
-  if len(argv) > 1:
-    raise app.UsageError(f'Unexpected arguments: {argv[1:]}')
-  for name in ('checkpoint_dir', 'input', 'output'):
-    if not getattr(FLAGS, name):
-      raise app.UsageError(f'--{name} is required.')
-  if not 0.0 <= FLAGS.autotune <= 1.0:
-    raise app.UsageError('--autotune must be in [0, 1].')
-  try:
-    transfer.transfer_file(FLAGS.checkpoint_dir, FLAGS.input, FLAGS.output,
-                           pitch_shift=FLAGS.pitch_shift,
-                           loudness_shift=FLAGS.loudness_shift,
-                           auto_adjust_on=FLAGS.auto_adjust,
-                           quiet=FLAGS.quiet,
-                           autotune=FLAGS.autotune,
-                           threshold=FLAGS.threshold,
-                           crepe_model=FLAGS.crepe_model,
-                           viterbi=FLAGS.viterbi,
-                           block_seconds=FLAGS.block_seconds)
-  except (ValueError, FileNotFoundError) as e:
-    command_flags.fail('ddsp_timbre_transfer', e)
+def main(unused_argv):
+  command_flags.require(FLAGS, 'checkpoint_dir', 'input', 'output')
+  transfer.transfer_file(FLAGS.checkpoint_dir, FLAGS.input, FLAGS.output,
+                         pitch_shift=FLAGS.pitch_shift,
+                         loudness_shift=FLAGS.loudness_shift,
+                         auto_adjust_on=FLAGS.auto_adjust,
+                         quiet=FLAGS.quiet,
+                         autotune=FLAGS.autotune,
+                         threshold=FLAGS.threshold,
+                         crepe_model=FLAGS.crepe_model,
+                         viterbi=FLAGS.viterbi,
+                         block_seconds=FLAGS.block_seconds)
 
 
 def console_entry_point():
-  command_flags.run(main, FLAGS)
+  command_flags.run(main, FLAGS, 'ddsp_timbre_transfer')
 
 
 if __name__ == '__main__':

@@ -22,14 +22,17 @@ Run directory written by `train` (the original's layout):
   <save_dir>/summaries/train/events.out.tfevents...
 """
 
+import contextlib
 import datetime
 import json
 import os
 import random
 import re
 import time
+from typing import Iterator
 
 from absl import logging
+from ddsp import errors
 from ddsp.training import cloud
 from ddsp.training import data
 from ddsp.training import health
@@ -47,6 +50,25 @@ def _tf_config_is_multi_worker(tf_config):
   cluster = tf_config.get('cluster', {})
   n_tasks = sum(len(v) for v in cluster.values())
   return bool(tf_config.get('task')) and n_tasks > 1
+
+
+def _cluster_config_dict(cluster_config):
+  """The dict of a cluster_config (dict or JSON string), checked."""
+  if isinstance(cluster_config, str):
+    try:
+      cluster_config = json.loads(cluster_config)
+    except json.JSONDecodeError as e:
+      raise errors.BadValueError(
+          f'cluster_config is not JSON ({e}): give e.g. --cluster_config='
+          '\'{"cluster": {"worker": ["host:port", ...]}, "task": {"type": '
+          '"worker", "index": 0}}\'.') from None
+  if not isinstance(cluster_config, dict) or not {
+      'cluster', 'task'} <= set(cluster_config):
+    keys = sorted(cluster_config) if isinstance(cluster_config, dict) else []
+    raise errors.BadValueError(
+        'cluster_config needs "cluster" and "task" entries, got keys '
+        f'{keys}.')
+  return cluster_config
 
 
 def get_strategy(tpu='', cluster_config=''):
@@ -72,12 +94,7 @@ def get_strategy(tpu='', cluster_config=''):
     return tf.distribute.TPUStrategy(resolver)
 
   if cluster_config:
-    if isinstance(cluster_config, str):
-      cluster_config = json.loads(cluster_config)
-    if 'cluster' not in cluster_config or 'task' not in cluster_config:
-      raise ValueError(
-          'cluster_config needs "cluster" and "task" entries, got keys '
-          f'{sorted(cluster_config)}.')
+    cluster_config = _cluster_config_dict(cluster_config)
     logging.info('Using MultiWorkerMirroredStrategy with cluster %s',
                  cluster_config)
     n_gpus = len(tf.config.list_physical_devices('GPU'))
@@ -144,14 +161,14 @@ def get_latest_file(dir_path, prefix='operative_config-', suffix='.gin'):
   search_pattern = dir_prefix + '*' + suffix
   file_paths = tf.io.gfile.glob(search_pattern)
   if not file_paths:
-    raise FileNotFoundError(
+    raise errors.MissingPathError(
         f'No files found matching the pattern \'{search_pattern}\'.')
   try:
     # "<dir>/<prefix>123<suffix>" -> 123.
     get_number = lambda p: abs(int(p[len(dir_prefix):len(p) - len(suffix)]))
     return max(file_paths, key=get_number)
   except ValueError as e:
-    raise FileNotFoundError(
+    raise errors.MissingPathError(
         f'Files found with pattern \'{search_pattern}\' do not have an '
         f'integer between prefix \'{prefix}\' and suffix \'{suffix}\'.') from e
 
@@ -181,10 +198,26 @@ def get_latest_checkpoint(checkpoint_path):
     except FileNotFoundError:
       latest = None
   if latest is None:
-    raise FileNotFoundError(
+    raise errors.MissingPathError(
         f'No checkpoint found in \'{checkpoint_path}\': expected '
         '\'<dir>/checkpoint\' or \'<dir>/ckpt-<step>.index\'.')
   return latest
+
+
+class CheckpointError(errors.UserError, ValueError):
+  """Checkpoint files that TensorFlow cannot read."""
+
+
+@contextlib.contextmanager
+def reading_checkpoint(checkpoint: str) -> Iterator[None]:
+  """Turns TensorFlow's errors reading `checkpoint` into CheckpointError."""
+  try:
+    yield
+  except tf.errors.OpError as e:
+    raise CheckpointError(
+        f'Cannot read the checkpoint {checkpoint} ({e.message.strip()}): '
+        'give the folder of a trained run (ckpt-<N>.index and '
+        'ckpt-<N>.data-* as ddsp_run writes them).') from None
 
 
 def get_latest_operative_config(restore_dir):

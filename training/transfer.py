@@ -39,12 +39,14 @@ import time
 from typing import Any, Dict, Optional
 
 from ddsp import crepe_frontend
+from ddsp import errors
 from ddsp.features import audio as audio_lib
 from ddsp.features import f0_loudness
 from ddsp.training import block_synthesis
 from ddsp.training import feature_adjustments
 from ddsp.training import inference
 from ddsp.training import model_folder
+from ddsp.training import output_paths
 import numpy as np
 import soundfile as sf
 
@@ -110,7 +112,7 @@ def _power_feature(synth: block_synthesis.BlockSynthesizer
   """How a power model computes its power (None for a loudness model)."""
   power = synth.power_feature
   if power is not None and power.padding != 'center':
-    raise ValueError(
+    raise errors.BadValueError(
         f'{synth.gin_file}: the model computed its power with padding='
         f'{power.padding!r}, but timbre transfer computes centred frames '
         "('center', as models/vst/vst.gin). Train the model with "
@@ -161,7 +163,15 @@ def write_synthesis(synth: block_synthesis.BlockSynthesizer,
     Samples written (n_frames * hop_size - synth.crop_samples).
   """
   folder = os.path.dirname(os.path.abspath(output_path))
-  os.makedirs(folder, exist_ok=True)
+  with output_paths.new_folders_removed(folder):  # None left on failure.
+    os.makedirs(folder, exist_ok=True)
+    return _write_through_temporary_file(synth, features, output_path,
+                                         folder, verbose)
+
+
+def _write_through_temporary_file(synth, features, output_path, folder,
+                                  verbose):
+  """`write_synthesis` into an existing folder."""
   _, ext = os.path.splitext(output_path)
   fd, tmp_path = tempfile.mkstemp(suffix=ext or '.wav', dir=folder,
                                   prefix='.' + os.path.basename(output_path))
@@ -274,14 +284,17 @@ def transfer_file(checkpoint_dir: str,
     TransferReport.
 
   Raises:
-    FileNotFoundError: the model or the input does not exist.
-    ValueError: block_seconds <= 0; the input is not audio, or shorter than
-      one frame; the model takes neither loudness nor power, or power of
-      frames that are not centred.
+    errors.MissingPathError: the model or the input does not exist.
+    errors.UnwritablePathError: the output cannot be written.
+    errors.BadValueError: block_seconds <= 0 or autotune outside [0, 1];
+      the input is shorter than one frame; the model takes neither loudness
+      nor power, or power of frames that are not centred.
+    audio_lib.AudioFileError: the input is not audio.
   """
-  if not block_seconds > 0:
-    raise ValueError(f'block_seconds must be > 0, got {block_seconds} (e.g. '
-                     f'--block_seconds={DEFAULT_BLOCK_SECONDS}).')
+  block_synthesis.check_block_seconds(block_seconds, DEFAULT_BLOCK_SECONDS)
+  if not 0.0 <= autotune <= 1.0:
+    raise errors.BadValueError(f'autotune must be in [0, 1], got {autotune}.')
+  output_paths.check_file(output_path, 'output')
   t0 = time.time()
   files = model_folder.find_model_dir(checkpoint_dir)
   stream = audio_lib.AudioStream(input_path, crepe_frontend.SAMPLE_RATE,
@@ -294,8 +307,8 @@ def transfer_file(checkpoint_dir: str,
                           block_seconds, _power_feature(synth),
                           synth.extra_frames)
   if feats['f0_hz'].size <= synth.extra_frames:
-    raise ValueError(f'Input {input_path} is too short (less than one '
-                     'frame).')
+    raise errors.BadValueError(f'Input {input_path} is too short (less than '
+                               'one frame): give a longer recording.')
   t2 = time.time()
   original = {k: v for k, v in feats.items() if k != 'n_samples'}
   adjusted = adjust_features(original, model_folder.load_statistics(files),

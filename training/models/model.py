@@ -86,10 +86,18 @@ class Model(tfk.Model):
 
     Raises:
       FileNotFoundError: No checkpoint found at `checkpoint_path`.
+      train_util.CheckpointError: The checkpoint's files cannot be read.
     """
     start_time = time.time()
     latest_checkpoint = train_util.get_latest_checkpoint(checkpoint_path)
+    with train_util.reading_checkpoint(latest_checkpoint):
+      self._restore_from(latest_checkpoint, verbose, restore_keys)
 
+    logging.info('Loaded checkpoint %s', latest_checkpoint)
+    logging.info('Loading model took %.1f seconds', time.time() - start_time)
+
+  def _restore_from(self, latest_checkpoint, verbose, restore_keys):
+    """`restore` of one checkpoint prefix."""
     if restore_keys is None:
       checkpoint = tf.train.Checkpoint(model=self)
       status = checkpoint.restore(latest_checkpoint)
@@ -101,9 +109,6 @@ class Model(tfk.Model):
         checkpoint = tf.train.Checkpoint(model=sub_model)
         status = checkpoint.restore(latest_checkpoint)
         status.assert_existing_objects_matched()
-
-    logging.info('Loaded checkpoint %s', latest_checkpoint)
-    logging.info('Loading model took %.1f seconds', time.time() - start_time)
 
   def get_audio_from_outputs(self, outputs):
     """Extracts the synthesized audio from the outputs dict."""
