@@ -555,13 +555,26 @@ def _check_lengths(example_secs, hop_secs, chunk_secs, eval_split_fraction,
     raise errors.BadValueError('; '.join(problems) + '.')
 
 
-def _remove_if_empty(output_tfrecord_path, since):
-  """Removes this run's shards when none holds a record (0-byte files)."""
-  stats = {p: tf.io.gfile.stat(p)
-           for p in tf.io.gfile.glob(output_tfrecord_path + '-*-of-*')}
-  since_nsec = int(since * 1e9)
-  written = [p for p, st in stats.items() if st.mtime_nsec >= since_nsec]
-  if written and all(stats[p].length == 0 for p in written):
+def _shard_stats(output_tfrecord_path):
+  """{path: (mtime_nsec, length)} of the shards of an output prefix."""
+  stats = {}
+  for path in tf.io.gfile.glob(output_tfrecord_path + '-*-of-*'):
+    stat = tf.io.gfile.stat(path)
+    stats[path] = (stat.mtime_nsec, stat.length)
+  return stats
+
+
+def _remove_if_empty(output_tfrecord_path, before):
+  """Removes this run's shards when none holds a record (0-byte files).
+
+  Args:
+    output_tfrecord_path: The output prefix.
+    before: `_shard_stats` before the run: a shard is this run's when it is
+      new or changed (file times are too coarse to compare with the clock).
+  """
+  stats = _shard_stats(output_tfrecord_path)
+  written = [p for p, st in stats.items() if before.get(p) != st]
+  if written and all(stats[p][1] == 0 for p in written):
     for path in written:
       tf.io.gfile.remove(path)
 
@@ -711,11 +724,12 @@ def prepare_tfrecord(input_audio_paths,
   temp_root = os.path.dirname(output_tfrecord_path) or '.'
   report_path = os.path.join(temp_root, f'.skipped-{uuid.uuid4().hex}.json')
 
+  before = _shard_stats(output_tfrecord_path)
   with output_paths.new_folders_removed(temp_root):
     result = _run_pipeline(options, paths, output_tfrecord_path, num_shards,
                            process_fn, sample_rate, chunk_secs,
                            eval_split_fraction, temp_root, report_path)
-    _remove_if_empty(output_tfrecord_path, start)
+    _remove_if_empty(output_tfrecord_path, before)
     skipped = _log_skip_report(report_path)
   counters = _query_counters(result) if result is not None else {}
   summary = {
