@@ -40,6 +40,7 @@ from typing import Dict, List, Optional, Union
 import zipfile
 
 from absl import logging
+from ddsp.training import output_paths
 from ddsp.training.playback import catalogue
 from ddsp.training.playback import file_download
 from ddsp.training.playback import instrument_cache
@@ -63,6 +64,9 @@ def fetch(name_or_instrument: Union[str, catalogue.Instrument],
                 if isinstance(name_or_instrument, catalogue.Instrument)
                 else catalogue.resolve(name_or_instrument))
   if not instrument_cache.is_cached(instrument, cache_dir):
+    # Before any download: a cache that cannot be written is refused.
+    output_paths.check_folder(instrument_cache.cache_root(cache_dir),
+                              'cache_dir')
     if instrument.kind == catalogue.TFLITE:
       _fetch_archive_models(instrument, cache_dir, progress)
     else:

@@ -77,7 +77,7 @@ def read_manifest(folder: str) -> Optional[Dict[str, Any]]:
   try:
     with open(os.path.join(folder, MANIFEST)) as f:
       return json.load(f)
-  except FileNotFoundError:
+  except (FileNotFoundError, NotADirectoryError):  # A file in the path too.
     return None
 
 
