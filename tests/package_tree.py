@@ -1,7 +1,8 @@
 """The package's modules read from source: names, files and import statements.
 
-Shared by the tests of the import graph and of the console scripts. The
-repository folders map to package names as setup.py's `package_dir` does.
+Shared by the tests of the import graph, of the console scripts and of
+their bad inputs. The repository folders map to package names as setup.py's
+`package_dir` does; `console_scripts` reads setup.py's entry points.
 """
 import ast
 import os
@@ -65,3 +66,19 @@ def import_statements(module, path):
         base = '.'.join(parts + ([base] if base else []))
       found += [(base, alias.name) for alias in node.names]
   return found
+
+
+def console_scripts():
+  """{script name: module} of setup.py's console_scripts entry points."""
+  tree = ast.parse(open(os.path.join(REPO, 'setup.py')).read())
+  for node in ast.walk(tree):
+    if isinstance(node, ast.keyword) and node.arg == 'entry_points':
+      entry_points = ast.literal_eval(node.value)
+      break
+  else:
+    raise AssertionError('setup.py has no entry_points')
+  scripts = {}
+  for entry in entry_points['console_scripts']:
+    name, target = (part.strip() for part in entry.split('='))
+    scripts[name] = target.split(':')[0]
+  return scripts

@@ -22,23 +22,7 @@ MAX_LINES = 150
 FLAG_SUPPORT_MODULE = 'ddsp.training.command_flags'
 
 
-def _console_scripts():
-  """{script name: module} of setup.py's console_scripts entry points."""
-  tree = ast.parse(open(os.path.join(REPO, 'setup.py')).read())
-  for node in ast.walk(tree):
-    if isinstance(node, ast.keyword) and node.arg == 'entry_points':
-      entry_points = ast.literal_eval(node.value)
-      break
-  else:
-    raise AssertionError('setup.py has no entry_points')
-  scripts = {}
-  for entry in entry_points['console_scripts']:
-    name, target = (part.strip() for part in entry.split('='))
-    scripts[name] = target.split(':')[0]
-  return scripts
-
-
-CLI_MODULES = tuple(sorted(_console_scripts().values()))
+CLI_MODULES = tuple(sorted(package_tree.console_scripts().values()))
 
 
 def _defined_names(path):
@@ -52,7 +36,7 @@ def _defined_names(path):
 # Thin command lines.
 # ---------------------------------------------------------------------------
 def test_setup_lists_the_seven_console_scripts():
-  assert set(_console_scripts()) == {
+  assert set(package_tree.console_scripts()) == {
       'ddsp_export', 'ddsp_run', 'ddsp_prepare_tfrecord',
       'ddsp_generate_synthetic_dataset', 'ddsp_timbre_transfer',
       'ddsp_synthesize_midi', 'ddsp_instruments'}

@@ -165,21 +165,3 @@ def test_save_dir_resolution(tmp_path, kind, save_dir, name, expected):
   assert export.resolve_save_dir(model_path, save_dir, name) == (
       expected.format(run=run))
 
-
-@pytest.mark.parametrize('model_path, says', [
-    (None, 'No model given: pass --model_path=<a training run folder'),
-    ('{tmp}/missing', '--model_path {tmp}/missing does not exist: pass a '
-                      'training run folder'),
-    ('{tmp}', '--model_path {tmp} is not a trained model (No checkpoint'),
-])
-def test_bad_model_path_ends_the_command_with_what_to_do(tmp_path, model_path,
-                                                          says):
-  import training_toys  # pylint: disable=g-import-not-at-top
-  flags = [] if model_path is None else [
-      '--model_path=' + model_path.format(tmp=tmp_path)]
-  proc = training_toys.run_module('ddsp.training.ddsp_export', *flags,
-                                  check=False, timeout=300)
-  assert proc.returncode == 1
-  assert 'ddsp_export: ' + says.format(tmp=tmp_path) in proc.stderr
-  assert 'Traceback' not in proc.stderr
-  assert os.listdir(tmp_path) == []  # Nothing written.
