@@ -16,7 +16,9 @@ traceback) with exit status 1. RESULTS.json gets, per case id: the exit
 status (None for a case still running after its timeout), stdout, stderr
 and the paths that appeared under the watched folders.
 
-`run_in_process` runs one case in the calling process (a test's).
+`run_in_process` runs one case in the calling process (a test's); the
+process is left as it was found (flags, gin), so commands whose flags share
+names can run one after the other.
 """
 import contextlib
 import dataclasses
@@ -100,6 +102,18 @@ def _fresh_state(module) -> None:
   module.FLAGS.unparse_flags()
 
 
+def _leave_global_flags(module) -> None:
+  """Takes the command's flags out of absl's global flags again.
+
+  A running command joins them (`command_flags.run`); another command with
+  flags of the same names (`--save_dir`, ...) could not join next.
+  """
+  from absl import flags  # pylint: disable=g-import-not-at-top
+  for name in list(module.FLAGS):
+    if name in flags.FLAGS and flags.FLAGS[name] is module.FLAGS[name]:
+      delattr(flags.FLAGS, name)
+
+
 def _call(module, argv: Sequence[str], timeout: float) -> Optional[int]:
   """Runs the command; its exit status (None at the time limit)."""
   def alarm(signum, frame):
@@ -159,6 +173,7 @@ def run_in_process(module_name: str, argv: Sequence[str],
   with _captured(1, 'stdout') as out, _captured(2, 'stderr') as err:
     code = _call(module, argv, timeout)
   _fresh_state(module)
+  _leave_global_flags(module)
   new_paths = sorted(listing(watch) - before)
   return Outcome(code, out[0], err[0], new_paths)
 
