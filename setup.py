@@ -117,10 +117,10 @@ setuptools.setup(
             'ddsp_generate_synthetic_dataset = ddsp.training.'
             'data_preparation.ddsp_generate_synthetic_dataset:'
             'console_entry_point',
-            'ddsp_timbre_transfer = ddsp.training.timbre_transfer:'
-            'console_entry_point',
-            'ddsp_synthesize_midi = ddsp.training.synthesize_midi:'
-            'console_entry_point',
+            'ddsp_timbre_transfer = ddsp.training.playback.'
+            'ddsp_timbre_transfer:console_entry_point',
+            'ddsp_synthesize_midi = ddsp.training.playback.'
+            'ddsp_synthesize_midi:console_entry_point',
             'ddsp_instruments = ddsp.training.playback.ddsp_instruments:'
             'console_entry_point',
         ],

@@ -69,7 +69,7 @@ from ddsp.training import gin_setup
 from ddsp.training import health
 from ddsp.training import run_modes
 from ddsp.training import summaries
-from ddsp.training import transfer
+from ddsp.training.playback import transfer
 import gin
 import librosa
 import soundfile as sf

@@ -35,8 +35,8 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(
     __file__))))
 # pylint: disable=g-import-not-at-top,wrong-import-position
-from ddsp.training import midi_file
-from ddsp.training import midi_performance as mp
+from ddsp.training.playback import midi_file
+from ddsp.training.playback import midi_performance as mp
 
 
 def _random_notes(minutes, seed=0):

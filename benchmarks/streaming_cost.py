@@ -20,7 +20,7 @@
 Builds the model of a gin config (default: solo_instrument, a 512-unit GRU
 decoder, 60 harmonics, 65 noise bands, a 48000-tap reverb) with random
 weights (the cost does not depend on them), saves it as a model folder and
-streams `--seconds` of a gliding note through `training.streaming` in
+streams `--seconds` of a gliding note through `training.playback.streaming` in
 blocks of each length, with the decoder run as a TF graph (the default)
 and compiled with XLA (`jit_compile=True`). Prints, per block length, the
 wall time of one block (median and 99th percentile), the cost per 20 ms of
@@ -44,10 +44,10 @@ import gin
 import numpy as np
 import tensorflow as tf
 
-from ddsp.training import block_synthesis
 from ddsp.training import gin_setup
 from ddsp.training import models
-from ddsp.training import streaming
+from ddsp.training.playback import blocks
+from ddsp.training.playback import streaming
 
 VST_LATENCY_BUDGET_MS = 64.0
 FRAME_MS = 20.0
@@ -108,7 +108,7 @@ def main():
   args = parser.parse_args()
   with tempfile.TemporaryDirectory() as folder:
     write_random_model(folder, args.config)
-    synth = block_synthesis.BlockSynthesizer(folder)
+    synth = blocks.BlockSynthesizer(folder)
   if synth.engine is None:
     raise SystemExit(f'{args.config}: the streaming engine does not support '
                      'this model (see the warning above).')

@@ -70,7 +70,7 @@ from ddsp.features import f0_loudness
 from ddsp.training import gin_setup
 from ddsp.training import run_modes
 from ddsp.training import train_util
-from ddsp.training import transfer
+from ddsp.training.playback import transfer
 import gin
 import soundfile as sf
 

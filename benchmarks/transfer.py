@@ -3,7 +3,7 @@
   python benchmarks/transfer.py [--checkpoint_dir=DIR] [--crepe_model=tiny]
       [--long_seconds=600] [--short_seconds=30]
 
-Runs `ddsp.training.transfer.transfer_file` in a fresh process for a short and a
+Runs `ddsp.training.playback.transfer.transfer_file` in a fresh process for a short and a
 long input (the bundled voice clip tiled) and prints the real-time factor
 and the peak RSS of each. Streaming means the peak RSS of the long input
 should stay within 20% of the short one.
@@ -24,7 +24,7 @@ DEFAULT_CKPT = os.path.join(os.path.dirname(REPO), 'shared', 'golden',
 
 _CHILD = r'''
 import json, resource, sys
-from ddsp.training import transfer
+from ddsp.training.playback import transfer
 ckpt, src, out, crepe = sys.argv[1:5]
 report = transfer.transfer_file(ckpt, src, out, crepe_model=crepe, verbose=False)
 print(json.dumps({

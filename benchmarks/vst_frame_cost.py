@@ -14,7 +14,7 @@
 
 """Cost of one 20 ms DDSP-VST frame in the plugin's reference run loop.
 
-Per frame the loop (ddsp.training.vst_runloop) calls the control model
+Per frame the loop (ddsp.training.playback.vst_runloop) calls the control model
 .tflite once (GRU state fed back) and synthesises one 320-sample hop
 (harmonics with carried phase + filtered noise). Prints the median cost of
 each part and of the whole frame, the real-time factor
@@ -49,8 +49,8 @@ import tensorflow as tf
 
 from ddsp.training import export
 from ddsp.training import models
-from ddsp.training import vst_contract
-from ddsp.training import vst_runloop
+from ddsp.training.playback import vst_contract
+from ddsp.training.playback import vst_runloop
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FRAME_MS = 1000.0 * vst_contract.HOP_SIZE / vst_contract.SAMPLE_RATE

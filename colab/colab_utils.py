@@ -30,8 +30,8 @@ import ddsp.training
 from ddsp.training import plotting
 from ddsp.training import postprocessing
 # Tuning helpers of the timbre-transfer notebook (defined in the library).
-from ddsp.training.tuning import auto_tune  # pylint: disable=unused-import
-from ddsp.training.tuning import get_tuning_factor  # pylint: disable=unused-import
+from ddsp.training.playback.tuning import auto_tune  # pylint: disable=unused-import
+from ddsp.training.playback.tuning import get_tuning_factor  # pylint: disable=unused-import
 import numpy as np
 from scipy.io import wavfile
 

@@ -15,8 +15,8 @@ import tensorflow as tf
 from ddsp import core
 from ddsp.training import inference
 from ddsp.training import models
-from ddsp.training import streaming
 from ddsp.training import train_util
+from ddsp.training.playback import streaming
 
 
 def model_gin(sample_rate=32000, frame_rate=250, n_harmonics=12, n_bands=16,

@@ -42,8 +42,8 @@ import pytest
 import soundfile as sf
 import training_toys
 
-from ddsp.training import midi_file
-from ddsp.training import midi_performance
+from ddsp.training.playback import midi_file
+from ddsp.training.playback import midi_performance
 
 PROGRAMS = {
     'ddsp_run': 'ddsp.training.ddsp_run',
@@ -52,8 +52,8 @@ PROGRAMS = {
         'ddsp.training.data_preparation.ddsp_prepare_tfrecord',
     'ddsp_generate_synthetic_dataset':
         'ddsp.training.data_preparation.ddsp_generate_synthetic_dataset',
-    'ddsp_timbre_transfer': 'ddsp.training.timbre_transfer',
-    'ddsp_synthesize_midi': 'ddsp.training.synthesize_midi',
+    'ddsp_timbre_transfer': 'ddsp.training.playback.ddsp_timbre_transfer',
+    'ddsp_synthesize_midi': 'ddsp.training.playback.ddsp_synthesize_midi',
     'ddsp_instruments': 'ddsp.training.playback.ddsp_instruments',
 }
 BAD_AUDIO = golden.path('audio/bad')

@@ -165,7 +165,7 @@ SHARED_FLAG_DEFAULTS = {
         'output_tfrecord_path': None, 'num_shards': None,
         'pipeline_options': ['--runner=DirectRunner'], 'gin_param': [],
         'gin_file': [], 'gin_search_path': []},
-    'ddsp.training.timbre_transfer': {'viterbi': True, 'crepe_model': 'full'},
+    'ddsp.training.playback.ddsp_timbre_transfer': {'viterbi': True, 'crepe_model': 'full'},
 }
 
 _PRINT_DEFAULTS = """

@@ -34,8 +34,8 @@ from ddsp.training import gin_setup
 from ddsp.training import inference
 from ddsp.training import models
 from ddsp.training import train_util
-from ddsp.training import transfer
-from ddsp.training import vst_contract
+from ddsp.training.playback import transfer
+from ddsp.training.playback import vst_contract
 import gin
 import training_toys
 

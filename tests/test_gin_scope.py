@@ -18,8 +18,8 @@ from ddsp.training import data
 from ddsp.training import gin_scope
 from ddsp.training import inference
 from ddsp.training import models
-from ddsp.training import streaming
 from ddsp.training import trainers
+from ddsp.training.playback import streaming
 
 
 # ---------------------------------------------------------------- gin_scope

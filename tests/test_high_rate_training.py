@@ -82,7 +82,7 @@ def test_timbre_transfer_writes_48k_audio_as_long_as_the_input(runs,
            44100)
   out = str(tmp_path / 'out.wav')
   proc = subprocess.run(
-      [sys.executable, '-m', 'ddsp.training.timbre_transfer',
+      [sys.executable, '-m', 'ddsp.training.playback.ddsp_timbre_transfer',
        f'--checkpoint_dir={runs[48000][0]}', f'--input={src}',
        f'--output={out}', '--crepe_model=tiny', '--noauto_adjust',
        '--block_seconds=1'],

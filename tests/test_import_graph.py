@@ -101,3 +101,57 @@ def test_imports_point_one_way(module):
   upward = [target for target in _imported(module, MODULES[module])
             if _layer(target) > _layer(module)]
   assert not upward, f'{module} imports higher layers: {upward}'
+
+
+# The training loop: what runs `ddsp_run`, not what builds or restores a
+# model. Playing a trained model needs none of it.
+TRAINING_LOOP = (
+    'ddsp.training.cloud', 'ddsp.training.ddsp_run', 'ddsp.training.eval_util',
+    'ddsp.training.evaluators', 'ddsp.training.gin_setup',
+    'ddsp.training.harmonic_warmup', 'ddsp.training.health',
+    'ddsp.training.run_modes', 'ddsp.training.summaries',
+    'ddsp.training.time_budget', 'ddsp.training.train_util',
+    'ddsp.training.trainers')
+PLAYBACK = 'ddsp.training.playback'
+# What the rest of ddsp.training may take from playback: the DDSP-VST
+# contract, which the export checks against.
+PLAYBACK_USED_BY_TRAINING = ('ddsp.training.playback.vst_contract',)
+
+
+def _reachable(graph, module):
+  """Every module `module` imports, directly or through others."""
+  seen, todo = set(), [module]
+  while todo:
+    for target in graph.get(todo.pop(), ()):
+      if target not in seen:
+        seen.add(target)
+        todo.append(target)
+  return seen
+
+
+def test_reachable_follows_imports_through_other_modules():
+  graph = {'a': {'b'}, 'b': {'c'}, 'c': set(), 'd': {'a'}}
+  assert _reachable(graph, 'a') == {'b', 'c'}
+  assert _reachable(graph, 'c') == set()
+
+
+def test_training_loop_modules_exist():
+  assert set(TRAINING_LOOP) <= set(MODULES)
+
+
+@pytest.mark.parametrize(
+    'module', sorted(m for m in MODULES if m.startswith(PLAYBACK)))
+def test_playback_never_imports_the_training_loop(module):
+  """Not directly, not through inference, models or checkpoints."""
+  loop = sorted(_reachable(_graph(), module) & set(TRAINING_LOOP))
+  assert not loop, f'{module} imports the training loop: {loop}'
+
+
+@pytest.mark.parametrize(
+    'module', sorted(m for m in MODULES if m.startswith('ddsp.training') and
+                     not m.startswith(PLAYBACK)))
+def test_training_takes_only_the_vst_contract_from_playback(module):
+  taken = sorted(t for t in _imported(module, MODULES[module])
+                 if t.startswith(PLAYBACK) and
+                 t not in PLAYBACK_USED_BY_TRAINING)
+  assert not taken, f'{module} imports playback modules: {taken}'

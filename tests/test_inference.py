@@ -56,12 +56,13 @@ def test_autoencoder_inference_controls_match_the_training_model(
     ae_inference):
   feats = _features(250)
   out = ae_inference(dict(feats))
-  # The restored Keras training model, same length, same loudness input.
-  with gin.unlock_config():
+  # The restored Keras training model, same length, same loudness input,
+  # built in the inference model's own gin configuration.
+  with ae_inference.gin_config.active():
     gin.bind_parameter('F0LoudnessPreprocessor.compute_loudness', False)
-  model = models.Autoencoder()
-  model.restore(CKPT, verbose=False)
-  ref = model({k: v[np.newaxis] for k, v in feats.items()}, training=False)
+    model = models.Autoencoder()
+    model.restore(CKPT, verbose=False)
+    ref = model({k: v[np.newaxis] for k, v in feats.items()}, training=False)
   for key in CONTROLS:
     np.testing.assert_allclose(out[key], ref[key], atol=1e-5, err_msg=key)
 

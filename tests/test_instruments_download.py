@@ -192,7 +192,7 @@ def test_a_downloaded_checkpoint_is_a_model_folder(host, tmp_path,
                                                    clean_gin):
   """A real (tiny, random) checkpoint served and fetched loads as a model."""
   del clean_gin  # Only its empty gin config before and after.
-  from ddsp.training import model_folder  # pylint: disable=g-import-not-at-top
+  from ddsp.training.playback import loading  # pylint: disable=g-import-not-at-top
   import tensorflow as tf  # pylint: disable=g-import-not-at-top
   original = streaming_models.write_random_model(
       str(tmp_path / 'trained'), streaming_models.model_gin(
@@ -202,10 +202,10 @@ def test_a_downloaded_checkpoint_is_a_model_folder(host, tmp_path,
            for f in os.listdir(original)}
   host.objects.update(folder_objects('flute', files))
   path = downloads.fetch('flute', progress=False)
-  found = model_folder.find_model_dir(path)
+  found = loading.find_model_dir(path)
   assert found.model_dir == path
   assert found.ckpt == os.path.join(path, 'ckpt-1')
-  assert model_folder.read_model_info(found.gin_file).sample_rate == 8000
+  assert loading.read_model_info(found.gin_file).sample_rate == 8000
   before = tf.train.load_checkpoint(os.path.join(original, 'ckpt-1'))
   after = tf.train.load_checkpoint(found.ckpt)
   variables = tf.train.list_variables(found.ckpt)

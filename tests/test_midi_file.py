@@ -14,7 +14,7 @@
 
 """Reading a part out of a MIDI file, and what bad files give.
 
-Specifications of `ddsp.training.midi_file` and of the errors of
+Specifications of `ddsp.training.playback.midi_file` and of the errors of
 `ddsp_synthesize_midi`: each bad input is one error naming the file and the
 problem, a non-zero exit status, and no audio file left behind.
 """
@@ -24,9 +24,9 @@ import subprocess
 import sys
 
 import command_runner
-from ddsp.training import midi_file
-from ddsp.training import midi_performance as mp
-from ddsp.training import synthesize_midi
+from ddsp.training.playback import midi_file
+from ddsp.training.playback import midi_performance as mp
+from ddsp.training.playback import ddsp_synthesize_midi
 import mido
 import pytest
 
@@ -234,7 +234,7 @@ def test_missing_mido_says_how_to_install_it(monkeypatch, tmp_path):
 
 def _run_command(args):
   """Runs the command in this process: its `command_runner.Outcome`."""
-  return command_runner.run_in_process(synthesize_midi.__name__,
+  return command_runner.run_in_process(ddsp_synthesize_midi.__name__,
                                        ['ddsp_synthesize_midi'] + args)
 
 
@@ -261,7 +261,7 @@ def test_console_script_exits_non_zero_on_a_bad_file(tmp_path):
   path = _text_file(tmp_path)
   out = tmp_path / 'song.wav'
   proc = subprocess.run(
-      [sys.executable, '-m', 'ddsp.training.synthesize_midi',
+      [sys.executable, '-m', 'ddsp.training.playback.ddsp_synthesize_midi',
        f'--checkpoint_dir={tmp_path}', f'--midi={path}', f'--output={out}'],
       capture_output=True, text=True, timeout=300)
   assert proc.returncode == 1

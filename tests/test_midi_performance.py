@@ -14,13 +14,13 @@
 
 """Notes become the f0 and loudness curves a model plays.
 
-Specifications of `ddsp.training.midi_performance`: pitch, pitch bend,
+Specifications of `ddsp.training.playback.midi_performance`: pitch, pitch bend,
 monophonic overlap rules and their count, ADSR, glide, vibrato, CC11,
 velocity, and the model's pitch / loudness range.
 """
 import dataclasses
 
-from ddsp.training import midi_performance as mp
+from ddsp.training.playback import midi_performance as mp
 import numpy as np
 import pytest
 

@@ -33,10 +33,10 @@ import sys
 
 from ddsp import spectral_ops
 from ddsp.training import data
-from ddsp.training import midi_file
-from ddsp.training import midi_performance as mp
-from ddsp.training import midi_synthesis
+from ddsp.training.playback import midi_file
+from ddsp.training.playback import midi_performance as mp
 from ddsp.training import postprocessing
+from ddsp.training.playback import midi_synthesis
 import numpy as np
 import pytest
 import soundfile as sf

@@ -17,12 +17,12 @@ import soundfile as sf
 from scipy import signal
 
 from ddsp import effects
-from ddsp.training import block_synthesis
 from ddsp.training import decoders
 from ddsp.training import nn
 from ddsp.training import preprocessing
-from ddsp.training import streaming
-from ddsp.training import transfer
+from ddsp.training.playback import blocks
+from ddsp.training.playback import streaming
+from ddsp.training.playback import transfer
 import streaming_models
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -44,7 +44,7 @@ def model_dir(tmp_path_factory):
 @pytest.fixture(scope='module')
 def synth(model_dir):
   gin.clear_config()
-  return block_synthesis.BlockSynthesizer(model_dir, block_seconds=0.1,
+  return blocks.BlockSynthesizer(model_dir, block_seconds=0.1,
                                           noise_seed=0)
 
 
@@ -119,8 +119,8 @@ def test_xla_compiled_decoder_gives_the_same_stream(synth):
 @pytest.mark.parametrize('n_frames', [1, 9, 10, 11, 95])
 def test_stream_length_is_n_frames_hops(synth, n_frames):
   f0, db = _glide(n_frames)
-  blocks = list(block_synthesis.synthesize_stream(synth, f0, db))
-  assert sum(b.size for b in blocks) == n_frames * HOP
+  audio = list(blocks.synthesize_stream(synth, f0, db))
+  assert sum(b.size for b in audio) == n_frames * HOP
 
 
 @pytest.mark.parametrize('f0,db,match', [
@@ -133,7 +133,7 @@ def test_stream_length_is_n_frames_hops(synth, n_frames):
 ])
 def test_bad_features_are_one_clear_error(synth, f0, db, match):
   with pytest.raises(ValueError, match=match):
-    list(block_synthesis.synthesize_stream(
+    list(blocks.synthesize_stream(
         synth, np.array(f0, np.float32), np.array(db, np.float32)))
 
 
@@ -190,12 +190,12 @@ def test_other_processor_groups_fall_back_to_crossfaded_blocks(
       HARMONIC_ONLY_DAG)
   gin.clear_config()
   with caplog.at_level(logging.WARNING):
-    fallback = block_synthesis.BlockSynthesizer(folder, block_seconds=0.5,
+    fallback = blocks.BlockSynthesizer(folder, block_seconds=0.5,
                                                 preroll_seconds=0.1)
   assert fallback.engine is None
   assert 'independent blocks' in caplog.text
   f0, db = _glide(120)
-  audio = np.concatenate(list(block_synthesis.synthesize_stream(fallback,
+  audio = np.concatenate(list(blocks.synthesize_stream(fallback,
                                                                 f0, db)))
   assert audio.size == 120 * HOP
   assert np.all(np.isfinite(audio)) and np.abs(audio).max() > 0

@@ -12,10 +12,10 @@ import tensorflow as tf
 
 from ddsp.features import audio as audio_lib
 from ddsp.features import f0_loudness
-from ddsp.training import feature_adjustments
-from ddsp.training import model_folder
 from ddsp.training import postprocessing
-from ddsp.training import transfer
+from ddsp.training.playback import adjustments
+from ddsp.training.playback import loading
+from ddsp.training.playback import transfer
 
 CKPT = golden.path(golden.SOLO_CKPT)
 STATISTICS = golden.path('golden/solo_instrument/ckpt/dataset_statistics.pkl')
@@ -72,14 +72,14 @@ def test_stream_features_match_whole_file_features():
 @pytest.mark.parametrize('octaves', [-1.0, 0.0, 1.0, 2.5])
 def test_shift_f0_octaves_and_clip(octaves):
   feats = {'f0_hz': np.array([0.0, 110.0, 440.0, 12000.0], np.float32)}
-  out = feature_adjustments.shift_f0(dict(feats), octaves)['f0_hz']
+  out = adjustments.shift_f0(dict(feats), octaves)['f0_hz']
   expected = np.clip(feats['f0_hz'] * 2**octaves, 0, 440 * 2**((110 - 69) /
                                                               12))
   np.testing.assert_allclose(out, expected, rtol=1e-5)
 
 
 def test_shift_ld():
-  out = feature_adjustments.shift_ld(
+  out = adjustments.shift_ld(
       {'loudness_db': np.array([-30.0, -10.0])}, 6.0)
   np.testing.assert_allclose(out['loudness_db'], [-24.0, -4.0])
 
@@ -98,7 +98,7 @@ def test_auto_adjust_moves_register_and_loudness_to_the_dataset():
   # 1.44 octaves below the data's mean pitch (69.3): the Colab rounds up
   # (ceil) unless the difference exceeds 1.5 octaves, so +2 octaves.
   feats = _note_features(pitch_midi=52.0)
-  out, mask, _ = feature_adjustments.auto_adjust(feats, stats, verbose=False)
+  out, mask, _ = adjustments.auto_adjust(feats, stats, verbose=False)
   assert mask[300:1200].all()
   np.testing.assert_allclose(out['f0_hz'], feats['f0_hz'] * 4.0, rtol=1e-5)
   on = out['loudness_db'][mask]
@@ -116,7 +116,7 @@ def test_auto_adjust_octave_rounding(pitch, octaves):
            'quantile_transform': postprocessing.QuantileTransformer().fit(
                np.linspace(-60, -10, 100)[:, None])}
   feats = _note_features(pitch_midi=pitch)
-  out, _, _ = feature_adjustments.auto_adjust(feats, stats, verbose=False)
+  out, _, _ = adjustments.auto_adjust(feats, stats, verbose=False)
   diff = (69.0 - pitch) / 12
   expected = np.floor(diff) if diff > 1.5 else np.ceil(diff)
   assert expected == octaves
@@ -128,7 +128,7 @@ def test_auto_adjust_without_notes_is_identity(capsys):
   stats = postprocessing.load_dataset_statistics(STATISTICS)
   feats = _note_features()
   feats['f0_confidence'][:] = 0.0
-  out, mask, _ = feature_adjustments.auto_adjust(feats, stats)
+  out, mask, _ = adjustments.auto_adjust(feats, stats)
   assert not mask.any()
   np.testing.assert_array_equal(out['f0_hz'], feats['f0_hz'])
   assert 'no notes detected' in capsys.readouterr().out
@@ -140,7 +140,7 @@ def test_find_model_dir_in_zip(tmp_path):
   with zipfile.ZipFile(zpath, 'w') as z:
     for name in os.listdir(CKPT):
       z.write(os.path.join(CKPT, name), os.path.join('solo', name))
-  files = model_folder.find_model_dir(zpath, extract_dir=str(tmp_path / 'x'))
+  files = loading.find_model_dir(zpath, extract_dir=str(tmp_path / 'x'))
   assert files.model_dir.endswith('solo')
   assert files.ckpt.endswith('ckpt-20')
   assert files.statistics_file.endswith('dataset_statistics.pkl')
@@ -161,14 +161,14 @@ def test_find_model_dir_checkpoint_prefix_picks_that_checkpoint(
     step.assign(n)
     manager.save(checkpoint_number=n)
   (tmp_path / 'operative_config-0.gin').write_text('')
-  files = model_folder.find_model_dir(str(tmp_path / name) if name
+  files = loading.find_model_dir(str(tmp_path / name) if name
                                       else str(tmp_path))
   assert files.ckpt == str(tmp_path / expected)
 
 
 def test_find_model_dir_missing(tmp_path):
   with pytest.raises(FileNotFoundError):
-    model_folder.find_model_dir(str(tmp_path / 'nope'))
+    loading.find_model_dir(str(tmp_path / 'nope'))
 
 
 @pytest.mark.parametrize('fmt,rate,channels', [('WAV', 44100, 2),
@@ -227,7 +227,7 @@ def test_command_line(tmp_path):
   sf.write(src, _tone(1.2, 22050), 22050)
   out = str(tmp_path / 'out.wav')
   proc = subprocess.run(
-      [sys.executable, '-m', 'ddsp.training.timbre_transfer',
+      [sys.executable, '-m', 'ddsp.training.playback.ddsp_timbre_transfer',
        f'--checkpoint_dir={CKPT}', f'--input={src}', f'--output={out}',
        '--crepe_model=tiny', '--pitch_shift=-1', '--loudness_shift=3',
        '--noauto_adjust', '--block_seconds=1'],

@@ -34,15 +34,15 @@ import soundfile as sf
 
 from ddsp import effects
 from ddsp.features import tfrecord_layout
-from ddsp.training import block_synthesis
 from ddsp.training import data
-from ddsp.training import feature_adjustments
 from ddsp.training import gin_setup
 from ddsp.training import inference
-from ddsp.training import model_folder
 from ddsp.training import models
 from ddsp.training import postprocessing
-from ddsp.training import transfer
+from ddsp.training.playback import adjustments
+from ddsp.training.playback import blocks
+from ddsp.training.playback import loading
+from ddsp.training.playback import transfer
 import gin
 import streaming_models
 import training_toys
@@ -131,7 +131,7 @@ def test_preprocessor_without_loudness_or_power_is_a_clear_error(tmp_path):
   with pytest.raises(ValueError, match=(
       f'{re.escape(gin_file)} is MfccTimeDistributedRnnEncoder, which takes '
       'neither loudness nor power.*Train the model with one of')):
-    model_folder.read_model_info(gin_file)
+    loading.read_model_info(gin_file)
 
 
 # ------------------------------------------------------------------------------
@@ -162,7 +162,7 @@ def _statistics(lo, hi):
 def test_auto_adjust_maps_the_note_power_range_onto_the_data(note_db, lo,
                                                              hi):
   feats = _power_notes(note_db)
-  out, mask, _ = feature_adjustments.auto_adjust(feats, _statistics(lo, hi),
+  out, mask, _ = adjustments.auto_adjust(feats, _statistics(lo, hi),
                                                  verbose=False)
   assert mask.sum() > len(note_db) // 2
   on = out['power_db'][mask]
@@ -177,7 +177,7 @@ def test_auto_adjust_maps_the_note_power_range_onto_the_data(note_db, lo,
 def test_auto_adjust_moves_a_constant_note_power_to_the_middle(note_db, lo,
                                                                hi):
   feats = _power_notes(np.full([300], note_db))
-  out, mask, _ = feature_adjustments.auto_adjust(feats, _statistics(lo, hi),
+  out, mask, _ = adjustments.auto_adjust(feats, _statistics(lo, hi),
                                                  verbose=False)
   np.testing.assert_allclose(out['power_db'][mask], (lo + hi) / 2, atol=1e-4)
 
@@ -185,7 +185,7 @@ def test_auto_adjust_moves_a_constant_note_power_to_the_middle(note_db, lo,
 @pytest.mark.parametrize('shift', [-6.0, 3.5])
 def test_loudness_shift_moves_the_power(shift):
   feats = _power_notes(np.full([300], -20.0))
-  out = feature_adjustments.shift_ld(dict(feats), shift)
+  out = adjustments.shift_ld(dict(feats), shift)
   np.testing.assert_allclose(out['power_db'], feats['power_db'] + shift)
   assert 'loudness_db' not in out
 
@@ -222,7 +222,7 @@ def run_with_statistics(vst_run, tones, tmp_path_factory):
   stats = postprocessing.compute_dataset_statistics(
       provider, power_frame_size=1024, power_frame_rate=FRAME_RATE)
   postprocessing.save_dataset_statistics_file(
-      stats, os.path.join(run, model_folder.STATISTICS_FILE))
+      stats, os.path.join(run, loading.STATISTICS_FILE))
   return run, stats
 
 
@@ -339,7 +339,7 @@ def keras_run(vst_run, transferred):
   """
   features = transferred[2]['adjusted']
   gin.clear_config()
-  synth = block_synthesis.BlockSynthesizer(vst_run)
+  synth = blocks.BlockSynthesizer(vst_run)
   return (synth.engine,) + streaming_models.whole_and_streamed(
       vst_run, synth.engine, features['f0_hz'][:FRAME_RATE],
       features['power_db'][:FRAME_RATE], block_frames=7, seed=3)
@@ -389,7 +389,7 @@ def test_command_line_transfers_with_the_power_model(vst_run, clip,
                                                      tmp_path):
   out = str(tmp_path / 'cli.wav')
   training_toys.run_module(
-      'ddsp.training.timbre_transfer', f'--checkpoint_dir={vst_run}',
+      'ddsp.training.playback.ddsp_timbre_transfer', f'--checkpoint_dir={vst_run}',
       f'--input={clip}', f'--output={out}', '--crepe_model=tiny',
       timeout=900)
   audio, rate = sf.read(out, dtype='float32')

@@ -37,8 +37,8 @@ import tensorflow as tf
 import training_toys
 
 from ddsp.training import export
-from ddsp.training import vst_contract
-from ddsp.training import vst_runloop
+from ddsp.training.playback import vst_contract
+from ddsp.training.playback import vst_runloop
 import gin
 
 FAKE_MODEL = b'TFL3' + bytes(range(256)) * 4  # Bytes standing for a model.

@@ -43,8 +43,8 @@ from ddsp.training import inference
 from ddsp.training import models
 from ddsp.training import postprocessing
 from ddsp.training import preprocessing
-from ddsp.training import vst_contract
-from ddsp.training import vst_runloop
+from ddsp.training.playback import vst_contract
+from ddsp.training.playback import vst_runloop
 import gin
 
 pytestmark = pytest.mark.slow

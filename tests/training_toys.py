@@ -17,7 +17,7 @@ import tensorflow as tf
 import tf_keras as tfk
 
 from ddsp.features import tfrecord_layout
-from ddsp.training import vst_contract
+from ddsp.training.playback import vst_contract
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PYTHON = sys.executable

@@ -48,7 +48,7 @@ from ddsp.training import models
 from ddsp.training import output_paths
 from ddsp.training import postprocessing
 from ddsp.training import train_util
-from ddsp.training import vst_contract
+from ddsp.training.playback import vst_contract
 import gin
 import librosa
 import numpy as np

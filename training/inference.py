@@ -26,11 +26,11 @@ from typing import NamedTuple
 
 import ddsp
 from ddsp import crepe_frontend
+from ddsp.training import checkpoints
 from ddsp.training import gin_scope
 from ddsp.training import models
 from ddsp.training import preprocessing
-from ddsp.training import train_util
-from ddsp.training import vst_contract
+from ddsp.training.playback import vst_contract
 import gin
 import tensorflow as tf
 import tf_keras as tfk
@@ -43,7 +43,7 @@ def parse_operative_config(ckpt_dir):
     The path of the parsed gin file.
   """
   with gin.unlock_config():
-    operative_config = train_util.get_latest_operative_config(ckpt_dir)
+    operative_config = checkpoints.get_latest_operative_config(ckpt_dir)
     print(f'Using operative config {operative_config}')
     gin.parse_config_file(operative_config, skip_unknown=True)
   return operative_config

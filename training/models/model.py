@@ -19,7 +19,7 @@ import time
 from absl import logging
 from ddsp import core
 from ddsp import keras_compat
-from ddsp.training import train_util
+from ddsp.training import checkpoints
 import tensorflow as tf
 import tf_keras as tfk
 
@@ -86,11 +86,11 @@ class Model(tfk.Model):
 
     Raises:
       FileNotFoundError: No checkpoint found at `checkpoint_path`.
-      train_util.CheckpointError: The checkpoint's files cannot be read.
+      checkpoints.CheckpointError: The checkpoint's files cannot be read.
     """
     start_time = time.time()
-    latest_checkpoint = train_util.get_latest_checkpoint(checkpoint_path)
-    with train_util.reading_checkpoint(latest_checkpoint):
+    latest_checkpoint = checkpoints.get_latest_checkpoint(checkpoint_path)
+    with checkpoints.reading_checkpoint(latest_checkpoint):
       self._restore_from(latest_checkpoint, verbose, restore_keys)
 
     logging.info('Loaded checkpoint %s', latest_checkpoint)

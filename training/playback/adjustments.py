@@ -26,7 +26,7 @@ from typing import Any, Dict, Tuple
 from ddsp import core
 from ddsp import spectral_ops
 from ddsp.training import postprocessing
-from ddsp.training import tuning
+from ddsp.training.playback import tuning
 import numpy as np
 
 Features = Dict[str, np.ndarray]

@@ -16,7 +16,7 @@
 
 The model synthesises `block_seconds` of frames per call, so memory does not
 grow with the input. The blocks are one stream: the streaming engine
-(`training.streaming`) carries the GRU state, the oscillator phase, the
+(`training.playback.streaming`) carries the GRU state, the oscillator phase, the
 filtered-noise tail and the reverb tail from block to block, so the output
 does not depend on the block length (up to the noise generator) and block
 boundaries cannot be heard.
@@ -34,7 +34,7 @@ from absl import logging
 from ddsp import errors
 from ddsp.training import inference
 from ddsp.training import models
-from ddsp.training import streaming
+from ddsp.training.playback import streaming
 import numpy as np
 
 # Loudness of the frames padded around the features (silence).

@@ -23,15 +23,15 @@ r"""Plays a MIDI file with a trained model.
 
 Monophonic: overlapping notes are resolved by --overlap and counted. Pitch
 and loudness land in the range of the model's dataset statistics. How:
-`ddsp.training.midi_performance`, `midi_file`, `midi_synthesis`.
+`ddsp.training.playback.midi_performance`, `midi_file`, `midi_synthesis`.
 """
 
 from absl import flags
 from ddsp.training import command_flags
-from ddsp.training import midi_file
-from ddsp.training import midi_performance as perf
-from ddsp.training import midi_synthesis
-from ddsp.training import transfer
+from ddsp.training.playback import midi_file
+from ddsp.training.playback import midi_performance as perf
+from ddsp.training.playback import midi_synthesis
+from ddsp.training.playback import transfer
 
 FLAGS = command_flags.new_flag_values()
 _ENV, _VIB = perf.Envelope(), perf.Vibrato()

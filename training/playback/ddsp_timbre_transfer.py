@@ -20,12 +20,12 @@ r"""Timbre transfer from the command line (the timbre-transfer Colab).
 
 Any length and any format the audio decoder reads; memory does not grow
 with the input. How the audio is streamed, adjusted and synthesised:
-`ddsp.training.transfer`.
+`ddsp.training.playback.transfer`.
 """
 
 from absl import flags
 from ddsp.training import command_flags
-from ddsp.training import transfer
+from ddsp.training.playback import transfer
 
 FLAGS = command_flags.new_flag_values()
 

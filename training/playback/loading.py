@@ -27,9 +27,9 @@ from typing import Any, Dict, Optional
 import zipfile
 
 from ddsp import errors
+from ddsp.training import checkpoints
 from ddsp.training import inference
 from ddsp.training import postprocessing
-from ddsp.training import train_util
 import gin
 
 STATISTICS_FILE = 'dataset_statistics.pkl'
@@ -96,9 +96,9 @@ def find_model_dir(checkpoint_dir_or_zip: str,
   model_dir = _first_folder_with_gin(folder)
   stats = os.path.join(model_dir, STATISTICS_FILE)
   return ModelFiles(model_dir=model_dir,
-                    gin_file=train_util.get_latest_operative_config(model_dir),
+                    gin_file=checkpoints.get_latest_operative_config(model_dir),
                     ckpt=(_checkpoint_prefix(checkpoint_dir_or_zip) or
-                          train_util.get_latest_checkpoint(model_dir)),
+                          checkpoints.get_latest_checkpoint(model_dir)),
                     statistics_file=stats if os.path.exists(stats) else '')
 
 

@@ -29,7 +29,7 @@ import os
 from typing import Dict, List, Optional, Tuple
 
 from ddsp import errors
-from ddsp.training import midi_performance
+from ddsp.training.playback import midi_performance
 import numpy as np
 
 INSTALL_HINT = 'pip install "ddsp-modern[midi_file]"'

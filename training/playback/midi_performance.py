@@ -29,7 +29,7 @@ synthesizer plays them:
    quietest loudness of the training data.
 
 Everything here is numpy on plain data; reading MIDI files is
-`ddsp.training.midi_file`, synthesis `ddsp.training.midi_synthesis`.
+`ddsp.training.playback.midi_file`, synthesis `ddsp.training.playback.midi_synthesis`.
 """
 
 import dataclasses

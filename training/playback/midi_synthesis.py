@@ -20,7 +20,7 @@
 The notes become f0 and loudness curves at the model's frame rate, in the
 range of its dataset statistics (`midi_performance`); the model synthesises
 them block by block with the engine of timbre transfer
-(`block_synthesis.synthesize_stream`, `transfer.write_synthesis`), so a
+(`blocks.synthesize_stream`, `transfer.write_synthesis`), so a
 file of any length runs in bounded memory. A file is written under a
 temporary name in the output folder and renamed when complete: a failure
 leaves no partial file.
@@ -34,12 +34,12 @@ import time
 from typing import List, Optional, Sequence, Union
 
 from ddsp import errors
-from ddsp.training import block_synthesis
-from ddsp.training import midi_file
-from ddsp.training import midi_performance
-from ddsp.training import model_folder
 from ddsp.training import output_paths
-from ddsp.training import transfer
+from ddsp.training.playback import blocks
+from ddsp.training.playback import loading
+from ddsp.training.playback import midi_file
+from ddsp.training.playback import midi_performance
+from ddsp.training.playback import transfer
 import numpy as np
 import soundfile as sf
 
@@ -101,7 +101,7 @@ def _set_default_permissions(path: str) -> None:
   os.chmod(path, 0o666 & ~umask)
 
 
-def write_atomically(synth: block_synthesis.BlockSynthesizer,
+def write_atomically(synth: blocks.BlockSynthesizer,
                      curves: midi_performance.Curves,
                      output_path: str, verbose: bool = False) -> int:
   """Synthesises into a temporary file next to `output_path`, then renames.
@@ -139,12 +139,11 @@ def _write_through_partial_file(synth, curves, output_path, folder, verbose):
   return n
 
 
-def synthesize(synth: block_synthesis.BlockSynthesizer,
+def synthesize(synth: blocks.BlockSynthesizer,
                curves: midi_performance.Curves) -> np.ndarray:
   """Audio of the curves in memory, float32 [n_frames * hop_size]."""
-  blocks = block_synthesis.synthesize_stream(synth, curves.f0_hz,
-                                             curves.loudness_db)
-  return np.concatenate(list(blocks)).astype(np.float32)
+  audio = blocks.synthesize_stream(synth, curves.f0_hz, curves.loudness_db)
+  return np.concatenate(list(audio)).astype(np.float32)
 
 
 def render_midi(checkpoint_dir: str,
@@ -186,18 +185,18 @@ def render_midi(checkpoint_dir: str,
   t0 = time.time()
   settings = settings or midi_performance.Settings()
   settings.check()
-  block_synthesis.check_block_seconds(block_seconds,
+  blocks.check_block_seconds(block_seconds,
                                       transfer.DEFAULT_BLOCK_SECONDS)
   if output_path is not None:
     _check_output(output_path)
   part = as_part(source, track, channel, bend_range)
   if not any(n.end > n.start for n in part.notes):
     raise errors.BadValueError(f'{part.name} has no notes to play.')
-  files = model_folder.find_model_dir(checkpoint_dir)
-  synth = block_synthesis.BlockSynthesizer(files.ckpt,
+  files = loading.find_model_dir(checkpoint_dir)
+  synth = blocks.BlockSynthesizer(files.ckpt,
                                            block_seconds=block_seconds)
   model_range = midi_performance.ModelRange.from_statistics(
-      model_folder.load_statistics(files), synth.db_key)
+      loading.load_statistics(files), synth.db_key)
   curves, report = midi_performance.performance_curves(
       part, synth.frame_rate, settings, model_range)
   lines = report.lines(part.name, model_range, settings.out_of_range)

@@ -37,7 +37,7 @@ preprocessor (`inference` gives models trained with OnlineF0Power one that
 takes the power instead of audio). `unsupported_reason` says why another
 model is not.
 
-From a checkpoint: `block_synthesis.BlockSynthesizer(ckpt).engine`, or
+From a checkpoint: `blocks.BlockSynthesizer(ckpt).engine`, or
 `StreamingSynthesizer(model)` around any restored AutoencoderInference.
 """
 

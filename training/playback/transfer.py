@@ -42,11 +42,11 @@ from ddsp import crepe_frontend
 from ddsp import errors
 from ddsp.features import audio as audio_lib
 from ddsp.features import f0_loudness
-from ddsp.training import block_synthesis
-from ddsp.training import feature_adjustments
 from ddsp.training import inference
-from ddsp.training import model_folder
 from ddsp.training import output_paths
+from ddsp.training.playback import adjustments
+from ddsp.training.playback import blocks
+from ddsp.training.playback import loading
 import numpy as np
 import soundfile as sf
 
@@ -107,7 +107,7 @@ def stream_features(stream: audio_lib.AudioStream, frame_rate: float,
   return extractor.stream(stream.blocks(), extra_frames)
 
 
-def _power_feature(synth: block_synthesis.BlockSynthesizer
+def _power_feature(synth: blocks.BlockSynthesizer
                   ) -> Optional[inference.PowerFeature]:
   """How a power model computes its power (None for a loudness model)."""
   power = synth.power_feature
@@ -120,7 +120,7 @@ def _power_feature(synth: block_synthesis.BlockSynthesizer
   return power
 
 
-def adjust_features(features: feature_adjustments.Features,
+def adjust_features(features: adjustments.Features,
                     ds_stats: Optional[Dict[str, Any]],
                     pitch_shift: float = 0.0,
                     loudness_shift: float = 0.0,
@@ -128,21 +128,21 @@ def adjust_features(features: feature_adjustments.Features,
                     threshold: float = 1.0,
                     quiet: float = 20.0,
                     autotune: float = 0.0,
-                    verbose: bool = True) -> feature_adjustments.Features:
+                    verbose: bool = True) -> adjustments.Features:
   """Auto-adjust (when statistics are given), then the manual shifts."""
   adjusted = dict(features)
   if auto_adjust_on and ds_stats is None:
     print('No dataset_statistics.pkl next to the checkpoint: skipping '
           'auto-adjust.')
   elif auto_adjust_on:
-    adjusted, _, _ = feature_adjustments.auto_adjust(
+    adjusted, _, _ = adjustments.auto_adjust(
         adjusted, ds_stats, threshold, quiet, autotune, verbose)
-  adjusted = feature_adjustments.shift_ld(adjusted, loudness_shift)
-  return feature_adjustments.shift_f0(adjusted, pitch_shift)
+  adjusted = adjustments.shift_ld(adjusted, loudness_shift)
+  return adjustments.shift_f0(adjusted, pitch_shift)
 
 
-def write_synthesis(synth: block_synthesis.BlockSynthesizer,
-                    features: feature_adjustments.Features,
+def write_synthesis(synth: blocks.BlockSynthesizer,
+                    features: adjustments.Features,
                     output_path: str,
                     verbose: bool = False) -> int:
   """Synthesises the features into a mono file; returns its length.
@@ -183,7 +183,7 @@ def _write_through_temporary_file(synth, features, output_path, folder,
   try:
     with sf.SoundFile(tmp_path, 'w', samplerate=synth.sample_rate,
                       channels=1, format=_sound_format(output_path)) as out:
-      for audio in block_synthesis.synthesize_stream(
+      for audio in blocks.synthesize_stream(
           synth, features['f0_hz'], features[synth.db_key]):
         out.write(np.clip(audio, -1.0, 1.0))
         n_out += audio.size
@@ -291,15 +291,15 @@ def transfer_file(checkpoint_dir: str,
       nor power, or power of frames that are not centred.
     audio_lib.AudioFileError: the input is not audio.
   """
-  block_synthesis.check_block_seconds(block_seconds, DEFAULT_BLOCK_SECONDS)
+  blocks.check_block_seconds(block_seconds, DEFAULT_BLOCK_SECONDS)
   if not 0.0 <= autotune <= 1.0:
     raise errors.BadValueError(f'autotune must be in [0, 1], got {autotune}.')
   output_paths.check_file(output_path, 'output')
   t0 = time.time()
-  files = model_folder.find_model_dir(checkpoint_dir)
+  files = loading.find_model_dir(checkpoint_dir)
   stream = audio_lib.AudioStream(input_path, crepe_frontend.SAMPLE_RATE,
                                  block_seconds)
-  synth = block_synthesis.BlockSynthesizer(
+  synth = blocks.BlockSynthesizer(
       files.ckpt, block_seconds, preroll_seconds, crossfade_seconds,
       noise_seed)
   t1 = time.time()
@@ -311,7 +311,7 @@ def transfer_file(checkpoint_dir: str,
                                'one frame): give a longer recording.')
   t2 = time.time()
   original = {k: v for k, v in feats.items() if k != 'n_samples'}
-  adjusted = adjust_features(original, model_folder.load_statistics(files),
+  adjusted = adjust_features(original, loading.load_statistics(files),
                              pitch_shift, loudness_shift, auto_adjust_on,
                              threshold, quiet, autotune, verbose)
   if features_out is not None:

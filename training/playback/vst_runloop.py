@@ -25,7 +25,7 @@ its controls equal the Keras model run on the whole sequence at once.
 
 from typing import Dict, NamedTuple, Optional
 
-from ddsp.training import vst_contract
+from ddsp.training.playback import vst_contract
 import numpy as np
 import tensorflow as tf
 
