@@ -12,4 +12,19 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 
-"""Playing trained models: loading, instruments by name, ..."""
+"""Playing trained models: loading, instruments by name, ...
+
+`load_instrument(name_or_path)` is where a model is taken: a name of the
+catalogue (`ddsp_instruments` lists them), a checkpoint folder, prefix or
+zip, or a DDSP-VST .tflite.
+"""
+
+
+def __getattr__(name):
+  # Imported on first use: `ddsp.training.inference` imports
+  # `playback.vst_contract`, so this package must not import the
+  # inference models (through `loading`) when it is first imported.
+  if name == 'load_instrument':
+    from ddsp.training.playback import loading  # pylint: disable=g-import-not-at-top
+    return loading.load_instrument
+  raise AttributeError(f'module {__name__!r} has no attribute {name!r}')

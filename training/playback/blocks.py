@@ -28,7 +28,7 @@ sees `preroll` frames before it (RNN warm-up, reverb tail) and `crossfade`
 frames after it, which are crossfaded linearly into the next block.
 """
 
-from typing import Iterator, NamedTuple, Optional
+from typing import Any, Dict, Iterator, NamedTuple, Optional, Protocol
 
 from absl import logging
 from ddsp import errors
@@ -102,6 +102,37 @@ class _IndependentBlocks(inference.AutoencoderInference):
     return np.asarray(self.get_audio_from_outputs(outputs))[0]
 
 
+class Player(Protocol):
+  """What timbre transfer and MIDI rendering ask of an instrument.
+
+  `BlockSynthesizer` (a checkpoint) and `vst_instrument.VstInstrument` (a
+  DDSP-VST .tflite) implement it; `loading.load_instrument` gives either.
+
+  Attributes:
+    sample_rate: Of the audio it makes.
+    hop_size: Samples per frame at sample_rate.
+    frame_rate: Frames per second of its features.
+    db_key: 'loudness_db' or 'power_db', what it is fed.
+    power_feature: How its power is computed (None for loudness).
+    crop_samples: Samples a stream of n frames gives less than n hops.
+    extra_frames: Frames past the input's last whole hop it needs.
+    statistics: Of its training data (postprocessing's keys), or None:
+      the auto-adjust and the MIDI range follow them.
+  """
+  sample_rate: int
+  hop_size: int
+  frame_rate: float
+  db_key: str
+  power_feature: Optional[inference.PowerFeature]
+  crop_samples: int
+  extra_frames: int
+  statistics: Optional[Dict[str, Any]]
+
+  def synthesize_blocks(self, f0_hz: np.ndarray,
+                        db: np.ndarray) -> Iterator[np.ndarray]:
+    """Audio of a whole feature track, block by block, from a fresh state."""
+
+
 class BlockSynthesizer(inference.AutoencoderInference):
   """A trained autoencoder (with its reverb) that synthesises in blocks.
 
@@ -120,7 +151,8 @@ class BlockSynthesizer(inference.AutoencoderInference):
                block_seconds: float = 4.0,
                preroll_seconds: float = 1.0,
                crossfade_seconds: float = 0.05,
-               noise_seed: Optional[int] = None):
+               noise_seed: Optional[int] = None,
+               statistics: Optional[Dict[str, Any]] = None):
     """Builds and restores the model.
 
     Args:
@@ -130,7 +162,9 @@ class BlockSynthesizer(inference.AutoencoderInference):
         only).
       crossfade_seconds: Overlap of consecutive blocks (fallback only).
       noise_seed: Seed of the filtered noise (None: fresh noise).
+      statistics: Dataset statistics of its training data, or None.
     """
+    self.statistics = statistics
     self.block_seconds = block_seconds
     self.preroll_seconds = preroll_seconds
     self.crossfade_seconds = crossfade_seconds
@@ -180,13 +214,30 @@ class BlockSynthesizer(inference.AutoencoderInference):
                 self.db_key: np.zeros([1, 1], np.float32)}
     models.Autoencoder.call(self, features, training=False)
 
+  def synthesize_blocks(self, f0_hz: np.ndarray,
+                        loudness_db: np.ndarray) -> Iterator[np.ndarray]:
+    """Audio of a whole feature track, block by block (`Player`)."""
+    if self.engine is None:
+      yield from _independent_blocks(self.fallback, self.plan, f0_hz,
+                                     loudness_db)
+      return
+    engine = self.engine
+    engine.reset()
+    block = self.plan.block
+    for start in range(0, len(f0_hz), block):
+      audio = engine.process(f0_hz[start:start + block],
+                             loudness_db[start:start + block])['audio']
+      if audio.size:
+        yield audio
+    yield engine.flush()['audio']
 
-def synthesize_stream(synth: BlockSynthesizer, f0_hz: np.ndarray,
+
+def synthesize_stream(synth: Player, f0_hz: np.ndarray,
                       loudness_db: np.ndarray) -> Iterator[np.ndarray]:
   """Yields the audio of a whole feature track, block by block.
 
   Args:
-    synth: The model and its block plan.
+    synth: The instrument and its block plan.
     f0_hz: float32 [n_frames] of the whole track.
     loudness_db: float32 [n_frames] (power in dB for a power model).
 
@@ -200,19 +251,7 @@ def synthesize_stream(synth: BlockSynthesizer, f0_hz: np.ndarray,
   if len(f0_hz) != len(loudness_db):
     raise ValueError(f'f0_hz has {len(f0_hz)} frames but the loudness has '
                      f'{len(loudness_db)}: give one value of each per frame.')
-  if synth.engine is None:
-    yield from _independent_blocks(synth.fallback, synth.plan, f0_hz,
-                                   loudness_db)
-    return
-  engine = synth.engine
-  engine.reset()
-  block = synth.plan.block
-  for start in range(0, len(f0_hz), block):
-    audio = engine.process(f0_hz[start:start + block],
-                           loudness_db[start:start + block])['audio']
-    if audio.size:
-      yield audio
-  yield engine.flush()['audio']
+  yield from synth.synthesize_blocks(f0_hz, loudness_db)
 
 
 def _block_features(track: np.ndarray, lo: int, hi: int,

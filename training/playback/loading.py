@@ -12,24 +12,35 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 
-"""The files of a trained model: folder, checkpoint prefix or zip of one.
+"""The files of a trained model, and loading one as an instrument.
 
 A model folder holds an operative_config-*.gin, a ckpt-<N> checkpoint and,
 optionally, the dataset_statistics.pkl of its training data (what the
 timbre-transfer notebook downloads or uploads). A zip is unpacked first; the
 folder used is the first one, top-down, that holds a gin file.
+
+`load_instrument` is the one place a model is taken by name or path:
+
+  player = load_instrument('violin')          # Magenta's, downloaded once
+  player = load_instrument('vst:Flute')       # a DDSP-VST model
+  player = load_instrument('run/ckpt-300')    # a folder, prefix or zip
+  player = load_instrument('my.tflite')       # a DDSP-VST .tflite
 """
 
 import dataclasses
 import os
 import tempfile
-from typing import Any, Dict, Optional
+from typing import Any, Dict, Optional, Union
 import zipfile
 
 from ddsp import errors
 from ddsp.training import checkpoints
 from ddsp.training import inference
 from ddsp.training import postprocessing
+from ddsp.training.playback import blocks
+from ddsp.training.playback import catalogue
+from ddsp.training.playback import downloads
+from ddsp.training.playback import vst_instrument
 import gin
 
 STATISTICS_FILE = 'dataset_statistics.pkl'
@@ -149,3 +160,99 @@ def read_model_info(gin_file: str) -> ModelInfo:
                    hop_size=int(rates.hop_size),
                    frame_rate=rates.frame_rate,
                    preprocessor=rates.preprocessor_type)
+
+
+# The file identifier of a TFLite flatbuffer, at bytes 4..8.
+_TFLITE_IDENTIFIER = b'TFL3'
+
+
+def is_tflite(path: str) -> bool:
+  """Whether `path` is a TFLite model file (whatever its name)."""
+  if not os.path.isfile(path):
+    return False
+  with open(path, 'rb') as f:
+    return f.read(8)[4:] == _TFLITE_IDENTIFIER
+
+
+def _looks_like_a_path(name_or_path: str) -> bool:
+  return (os.sep in name_or_path or '/' in name_or_path or
+          name_or_path.startswith(('.', '~')) or
+          name_or_path.endswith(('.zip', '.tflite')))
+
+
+def locate_instrument(name_or_path: str, cache_dir: Optional[str] = None,
+                      progress: bool = True) -> str:
+  """The local path of a model given by name or path.
+
+  An existing file, folder or checkpoint prefix is itself; anything else
+  that is not path-like is a catalogue name, downloaded on first use
+  (`downloads.fetch`).
+
+  Args:
+    name_or_path: A catalogue name, or a model folder, checkpoint prefix,
+      zip or .tflite.
+    cache_dir: The cache of downloads (default: $DDSP_CACHE).
+    progress: Show the progress of a download.
+
+  Returns:
+    A model folder, checkpoint prefix, zip or .tflite.
+
+  Raises:
+    errors.MissingPathError: a path-like argument names nothing.
+    catalogue.UnknownInstrumentError: no such name, and no such file.
+  """
+  path = os.path.expanduser(name_or_path)
+  if os.path.exists(path) or _checkpoint_prefix(path):
+    return path
+  if not name_or_path.strip() or _looks_like_a_path(name_or_path):
+    raise errors.MissingPathError(
+        f'Model {name_or_path!r} does not exist: give a model folder, a '
+        'checkpoint prefix, a zip or a .tflite, or an instrument name '
+        f'({", ".join(catalogue.names()[:5])}, vst:..., see '
+        '`ddsp_instruments`).')
+  try:
+    instrument = catalogue.resolve(name_or_path)
+  except catalogue.UnknownInstrumentError as e:
+    raise catalogue.UnknownInstrumentError(
+        f'{e} Nor is there a file or folder {name_or_path!r}.') from e
+  return downloads.fetch(instrument, cache_dir, progress)
+
+
+Instrument = Union[blocks.BlockSynthesizer, vst_instrument.VstInstrument]
+
+
+def load_instrument(name_or_path: str,
+                    block_seconds: float = 4.0,
+                    preroll_seconds: float = 1.0,
+                    crossfade_seconds: float = 0.05,
+                    noise_seed: Optional[int] = None,
+                    cache_dir: Optional[str] = None,
+                    progress: bool = True) -> Instrument:
+  """An instrument (`blocks.Player`) from a name, folder, zip or .tflite.
+
+  A name is downloaded first (`locate_instrument`). A DDSP-VST .tflite
+  plays with the plugin's loop (`vst_instrument.VstInstrument`, statistics
+  from its metadata); a checkpoint folder, prefix or zip with the streaming
+  engine (`blocks.BlockSynthesizer`, statistics from its
+  dataset_statistics.pkl).
+
+  Args:
+    name_or_path: See `locate_instrument`.
+    block_seconds: Length of a synthesised block.
+    preroll_seconds: Context before each block (checkpoints whose layers
+      the streaming engine does not support).
+    crossfade_seconds: Overlap of blocks (same).
+    noise_seed: Seed of the filtered noise (None: fresh noise).
+    cache_dir: The cache of downloads (default: $DDSP_CACHE).
+    progress: Show the progress of a download.
+
+  Returns:
+    The instrument; its `statistics` are None when the model has none.
+  """
+  path = locate_instrument(name_or_path, cache_dir, progress)
+  if is_tflite(path):
+    return vst_instrument.VstInstrument(path, block_seconds, noise_seed)
+  files = find_model_dir(path)
+  return blocks.BlockSynthesizer(files.ckpt, block_seconds, preroll_seconds,
+                                 crossfade_seconds, noise_seed,
+                                 statistics=load_statistics(files))

@@ -23,7 +23,7 @@ whole loop over a sequence of frames. It is the proof that an export plays:
 its controls equal the Keras model run on the whole sequence at once.
 """
 
-from typing import Dict, NamedTuple, Optional
+from typing import Dict, List, NamedTuple, Optional, Tuple
 
 from ddsp.training.playback import vst_contract
 import numpy as np
@@ -213,6 +213,34 @@ class HopSynthesizer:
     return audio
 
 
+def play_frames(model: PluginControlModel, synthesizer: HopSynthesizer,
+                f0_hz: np.ndarray, power_db: np.ndarray
+               ) -> Tuple[List[Controls], np.ndarray]:
+  """Frames of a stream, carrying on from the frames played before.
+
+  The control model's GRU state and the synthesizer's phase, previous
+  controls and noise tail continue from the last call (or `reset`), so a
+  sequence played in pieces sounds as played at once.
+
+  Args:
+    model: The control model.
+    synthesizer: Hop synthesis.
+    f0_hz: Fundamental per frame `[n_frames]` (Hz).
+    power_db: Power per frame `[n_frames]` (dB).
+
+  Returns:
+    (the controls of each frame, audio `[n_frames * hop_size]`).
+  """
+  f0_scaled, pw_scaled = scale_f0(f0_hz), scale_power(power_db)
+  frames, hops = [], []
+  for f0_s, pw_s in zip(f0_scaled, pw_scaled):
+    controls = model(f0_s, pw_s)
+    frames.append(controls)
+    hops.append(synthesizer(float(unscale_f0(f0_s)), controls))
+  audio = np.concatenate(hops) if hops else np.zeros([0])
+  return frames, audio
+
+
 def run_loop(model: PluginControlModel,
              f0_hz: np.ndarray,
              power_db: np.ndarray,
@@ -233,16 +261,11 @@ def run_loop(model: PluginControlModel,
   synthesizer = synthesizer or HopSynthesizer()
   model.reset()
   synthesizer.reset()
-  f0_scaled, pw_scaled = scale_f0(f0_hz), scale_power(power_db)
-  frames, hops = [], []
-  for f0_s, pw_s in zip(f0_scaled, pw_scaled):
-    controls = model(f0_s, pw_s)
-    frames.append(controls)
-    hops.append(synthesizer(float(unscale_f0(f0_s)), controls))
+  frames, audio = play_frames(model, synthesizer, f0_hz, power_db)
   return {
       'amplitude': np.stack([c.amplitude for c in frames]),
       'harmonic_distribution': np.stack(
           [c.harmonic_distribution for c in frames]),
       'noise_magnitudes': np.stack([c.noise_magnitudes for c in frames]),
-      'audio': np.concatenate(hops),
+      'audio': audio,
   }
