@@ -131,6 +131,25 @@ def require(command_flags: flags.FlagValues, *names: str) -> None:
           f'--{name} is required: {command_flags[name].help}')
 
 
+def one_of(command_flags: flags.FlagValues, name: str, *aliases: str) -> str:
+  """The value of the one flag given of `name` and its older `aliases`.
+
+  Raises:
+    errors.UserError: none of them, or more than one, is given.
+  """
+  given = [n for n in (name, *aliases) if command_flags[n].value]
+  others = ' or '.join(f'--{n}' for n in aliases)
+  if not given:
+    raise errors.UserError(f'--{name} is required: {command_flags[name].help}'
+                           + (f' ({others} is its older name.)' if others
+                              else ''))
+  if len(given) > 1:
+    raise errors.BadValueError(
+        f'{" and ".join("--" + n for n in given)} were both given: they '
+        f'name the same thing, give one (--{name}).')
+  return command_flags[given[0]].value
+
+
 def fail(program: str, error: Any) -> NoReturn:
   """Ends a command on a user error with status 1.
 

@@ -14,14 +14,16 @@
 
 r"""Plays a MIDI file with a trained model.
 
-  ddsp_synthesize_midi --checkpoint_dir=DIR_OR_ZIP --midi=song.mid \
+  ddsp_synthesize_midi --model=flute --midi=song.mid \
       --output=out.wav [--track=1] [--channel=1] [--transpose=-12] \
       [--attack=0.02 --decay=0.1 --sustain=0.8 --release=0.15] \
       [--vibrato_cents=20 --vibrato_hz=5.5 --vibrato_delay=0.3] \
       [--glide=0.05] [--velocity_sensitivity=0.5] [--overlap=last] \
       [--out_of_range=octave]
 
-Monophonic: overlapping notes are resolved by --overlap and counted. Pitch
+--model: an instrument name (`ddsp_instruments`), a model folder, a zip of
+one or a DDSP-VST .tflite (--checkpoint_dir: its older name). Monophonic:
+overlapping notes are resolved by --overlap and counted. Pitch
 and loudness land in the range of the model's dataset statistics. How:
 `ddsp.training.playback.midi_performance`, `midi_file`, `midi_synthesis`.
 """
@@ -41,8 +43,11 @@ def _float(name, default, help_text):
   flags.DEFINE_float(name, default, help_text, flag_values=FLAGS)
 
 
-flags.DEFINE_string('checkpoint_dir', None, 'Model folder (operative_config-'
-                    '*.gin, ckpt-*, dataset_statistics.pkl) or a zip of one.',
+flags.DEFINE_string('model', None, 'Instrument name (flute, vst:Flute, ... '
+                    'see ddsp_instruments), model folder (operative_config-'
+                    '*.gin, ckpt-*, dataset_statistics.pkl), zip of one, or '
+                    'DDSP-VST .tflite.', flag_values=FLAGS)
+flags.DEFINE_string('checkpoint_dir', None, 'Older name of --model.',
                     flag_values=FLAGS)
 flags.DEFINE_string('midi', None, 'Standard MIDI file (.mid).',
                     flag_values=FLAGS)
@@ -88,9 +93,10 @@ def _settings() -> perf.Settings:
 
 
 def main(unused_argv):
-  command_flags.require(FLAGS, 'checkpoint_dir', 'midi', 'output')
+  model = command_flags.one_of(FLAGS, 'model', 'checkpoint_dir')
+  command_flags.require(FLAGS, 'midi', 'output')
   midi_synthesis.render_midi(
-      FLAGS.checkpoint_dir, FLAGS.midi, FLAGS.output, settings=_settings(),
+      model, FLAGS.midi, FLAGS.output, settings=_settings(),
       track=FLAGS.track, channel=FLAGS.channel, bend_range=FLAGS.bend_range,
       block_seconds=FLAGS.block_seconds)
 

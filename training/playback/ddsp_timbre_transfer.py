@@ -14,9 +14,13 @@
 
 r"""Timbre transfer from the command line (the timbre-transfer Colab).
 
-  ddsp_timbre_transfer --checkpoint_dir=DIR_OR_ZIP --input=voice.wav \
+  ddsp_timbre_transfer --model=violin --input=voice.wav \
       --output=out.wav [--pitch_shift=1] [--loudness_shift=0] \
       [--noauto_adjust] [--quiet=20] [--autotune=0] [--threshold=1]
+
+--model takes an instrument name (`ddsp_instruments` lists them; vst:Flute
+and the other DDSP-VST models too), a model folder, a zip of one or a
+DDSP-VST .tflite. --checkpoint_dir, its older name, takes the same.
 
 Any length and any format the audio decoder reads; memory does not grow
 with the input. How the audio is streamed, adjusted and synthesised:
@@ -29,9 +33,12 @@ from ddsp.training.playback import transfer
 
 FLAGS = command_flags.new_flag_values()
 
-flags.DEFINE_string('checkpoint_dir', None,
-                    'Model folder (operative_config-*.gin, ckpt-*, optional '
-                    'dataset_statistics.pkl) or a zip of one.',
+flags.DEFINE_string('model', None,
+                    'Instrument name (violin, flute, vst:Flute, ... see '
+                    'ddsp_instruments), model folder (operative_config-*.gin,'
+                    ' ckpt-*, optional dataset_statistics.pkl), zip of one, '
+                    'or DDSP-VST .tflite.', flag_values=FLAGS)
+flags.DEFINE_string('checkpoint_dir', None, 'Older name of --model.',
                     flag_values=FLAGS)
 flags.DEFINE_string('input', None, 'Input audio file (any length/format).',
                     flag_values=FLAGS)
@@ -64,8 +71,9 @@ flags.DEFINE_float('block_seconds', transfer.DEFAULT_BLOCK_SECONDS,
 
 
 def main(unused_argv):
-  command_flags.require(FLAGS, 'checkpoint_dir', 'input', 'output')
-  transfer.transfer_file(FLAGS.checkpoint_dir, FLAGS.input, FLAGS.output,
+  model = command_flags.one_of(FLAGS, 'model', 'checkpoint_dir')
+  command_flags.require(FLAGS, 'input', 'output')
+  transfer.transfer_file(model, FLAGS.input, FLAGS.output,
                          pitch_shift=FLAGS.pitch_shift,
                          loudness_shift=FLAGS.loudness_shift,
                          auto_adjust_on=FLAGS.auto_adjust,

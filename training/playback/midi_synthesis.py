@@ -14,6 +14,7 @@
 
 """Playing notes or a MIDI file with a trained DDSP model.
 
+  rendering = render_midi('flute', 'song.mid', 'song.wav')
   rendering = render_midi('model.zip', 'song.mid', 'song.wav')
   rendering = render_midi('model_dir', [Note(69, 0.0, 1.0, 100)])  # audio
 
@@ -101,7 +102,7 @@ def _set_default_permissions(path: str) -> None:
   os.chmod(path, 0o666 & ~umask)
 
 
-def write_atomically(synth: blocks.BlockSynthesizer,
+def write_atomically(synth: blocks.Player,
                      curves: midi_performance.Curves,
                      output_path: str, verbose: bool = False) -> int:
   """Synthesises into a temporary file next to `output_path`, then renames.
@@ -125,7 +126,7 @@ def _write_through_partial_file(synth, curves, output_path, folder, verbose):
   fd, partial = tempfile.mkstemp(dir=folder, prefix=f'.{stem}.',
                                  suffix=f'.partial{ext}')
   os.close(fd)
-  features = {'f0_hz': curves.f0_hz, 'loudness_db': curves.loudness_db}
+  features = {'f0_hz': curves.f0_hz, synth.db_key: curves.loudness_db}
   options = {}
   if 'verbose' in inspect.signature(transfer.write_synthesis).parameters:
     options['verbose'] = verbose
@@ -139,14 +140,14 @@ def _write_through_partial_file(synth, curves, output_path, folder, verbose):
   return n
 
 
-def synthesize(synth: blocks.BlockSynthesizer,
+def synthesize(synth: blocks.Player,
                curves: midi_performance.Curves) -> np.ndarray:
   """Audio of the curves in memory, float32 [n_frames * hop_size]."""
   audio = blocks.synthesize_stream(synth, curves.f0_hz, curves.loudness_db)
   return np.concatenate(list(audio)).astype(np.float32)
 
 
-def render_midi(checkpoint_dir: str,
+def render_midi(model: str,
                 source: MidiSource,
                 output_path: Optional[str] = None,
                 settings: Optional[midi_performance.Settings] = None,
@@ -158,8 +159,9 @@ def render_midi(checkpoint_dir: str,
   """Plays a MIDI file (or notes) with a trained model.
 
   Args:
-    checkpoint_dir: Model folder, checkpoint prefix or zip of a folder (with
-      dataset_statistics.pkl for the pitch and loudness range).
+    model: An instrument name, a model folder, checkpoint prefix or zip
+      of a folder (with dataset_statistics.pkl for the pitch and loudness
+      range), or a DDSP-VST .tflite (its metadata gives the range).
     source: MIDI file path, a midi_performance.Part, or Notes.
     output_path: Audio file to write (.wav, .flac, .ogg); None returns the
       audio instead (hold it in memory: for short pieces).
@@ -192,11 +194,10 @@ def render_midi(checkpoint_dir: str,
   part = as_part(source, track, channel, bend_range)
   if not any(n.end > n.start for n in part.notes):
     raise errors.BadValueError(f'{part.name} has no notes to play.')
-  files = loading.find_model_dir(checkpoint_dir)
-  synth = blocks.BlockSynthesizer(files.ckpt,
-                                           block_seconds=block_seconds)
+  synth = loading.load_instrument(model, block_seconds=block_seconds,
+                                  progress=verbose)
   model_range = midi_performance.ModelRange.from_statistics(
-      loading.load_statistics(files), synth.db_key)
+      synth.statistics, synth.db_key)
   curves, report = midi_performance.performance_curves(
       part, synth.frame_rate, settings, model_range)
   lines = report.lines(part.name, model_range, settings.out_of_range)

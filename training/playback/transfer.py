@@ -107,7 +107,7 @@ def stream_features(stream: audio_lib.AudioStream, frame_rate: float,
   return extractor.stream(stream.blocks(), extra_frames)
 
 
-def _power_feature(synth: blocks.BlockSynthesizer
+def _power_feature(synth: blocks.Player
                   ) -> Optional[inference.PowerFeature]:
   """How a power model computes its power (None for a loudness model)."""
   power = synth.power_feature
@@ -132,8 +132,8 @@ def adjust_features(features: adjustments.Features,
   """Auto-adjust (when statistics are given), then the manual shifts."""
   adjusted = dict(features)
   if auto_adjust_on and ds_stats is None:
-    print('No dataset_statistics.pkl next to the checkpoint: skipping '
-          'auto-adjust.')
+    print('The model has no statistics (a dataset_statistics.pkl next to '
+          "a checkpoint, a .tflite's metadata): skipping auto-adjust.")
   elif auto_adjust_on:
     adjusted, _, _ = adjustments.auto_adjust(
         adjusted, ds_stats, threshold, quiet, autotune, verbose)
@@ -141,7 +141,7 @@ def adjust_features(features: adjustments.Features,
   return adjustments.shift_f0(adjusted, pitch_shift)
 
 
-def write_synthesis(synth: blocks.BlockSynthesizer,
+def write_synthesis(synth: blocks.Player,
                     features: adjustments.Features,
                     output_path: str,
                     verbose: bool = False) -> int:
@@ -152,7 +152,7 @@ def write_synthesis(synth: blocks.BlockSynthesizer,
   existing file at `output_path` is kept).
 
   Args:
-    synth: The model and its block plan.
+    synth: The instrument (`loading.load_instrument`).
     features: 'f0_hz' and 'loudness_db' (or 'power_db', the model's
       `db_key`) [n_frames].
     output_path: Audio file written at the model's sample rate (format from
@@ -238,7 +238,7 @@ def _print_report(output_path: str, sample_rate: int,
         'audio).')
 
 
-def transfer_file(checkpoint_dir: str,
+def transfer_file(model: str,
                   input_path: str,
                   output_path: str,
                   pitch_shift: float = 0.0,
@@ -258,13 +258,15 @@ def transfer_file(checkpoint_dir: str,
   """Timbre transfer of an audio file (see the module docstring).
 
   Args:
-    checkpoint_dir: Model folder, checkpoint prefix or zip of a folder.
+    model: An instrument name (`ddsp_instruments`), a model folder,
+      checkpoint prefix or zip of a folder, or a DDSP-VST .tflite
+      (`loading.load_instrument`).
     input_path: Audio file (any length, any format the decoder reads).
     output_path: Mono audio file written at the model's sample rate.
     pitch_shift: Octaves added after the auto-adjust.
     loudness_shift: dB added after the auto-adjust.
     auto_adjust_on: Adjust register and loudness to the dataset statistics
-      (skipped when the model folder has none).
+      or a .tflite's metadata ranges (skipped when the model has none).
     quiet: dB to lower the frames without notes (auto-adjust).
     autotune: Auto-tune amount in [0, 1] (auto-adjust).
     threshold: Note detection threshold (auto-adjust).
@@ -296,12 +298,11 @@ def transfer_file(checkpoint_dir: str,
     raise errors.BadValueError(f'autotune must be in [0, 1], got {autotune}.')
   output_paths.check_file(output_path, 'output')
   t0 = time.time()
-  files = loading.find_model_dir(checkpoint_dir)
   stream = audio_lib.AudioStream(input_path, crepe_frontend.SAMPLE_RATE,
                                  block_seconds)
-  synth = blocks.BlockSynthesizer(
-      files.ckpt, block_seconds, preroll_seconds, crossfade_seconds,
-      noise_seed)
+  synth = loading.load_instrument(model, block_seconds, preroll_seconds,
+                                  crossfade_seconds, noise_seed,
+                                  progress=verbose)
   t1 = time.time()
   feats = stream_features(stream, synth.frame_rate, crepe_model, viterbi,
                           block_seconds, _power_feature(synth),
@@ -311,7 +312,7 @@ def transfer_file(checkpoint_dir: str,
                                'one frame): give a longer recording.')
   t2 = time.time()
   original = {k: v for k, v in feats.items() if k != 'n_samples'}
-  adjusted = adjust_features(original, loading.load_statistics(files),
+  adjusted = adjust_features(original, synth.statistics,
                              pitch_shift, loudness_shift, auto_adjust_on,
                              threshold, quiet, autotune, verbose)
   if features_out is not None:
