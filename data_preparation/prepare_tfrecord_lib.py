@@ -45,6 +45,7 @@ import apache_beam as beam
 from apache_beam.metrics import Metrics
 from apache_beam.metrics.metric import MetricsFilter
 from apache_beam.transforms import window as beam_window
+from ddsp import atomic_files
 from ddsp import crepe_frontend
 from ddsp import errors
 from ddsp.features import audio as audio_lib
@@ -231,8 +232,7 @@ class _PlanFileFn(beam.DoFn):
 
 def _write_skip_report(skipped, report_path):
   """Writes [(path, reason[, 'kept'])] of the skipped files as JSON."""
-  with tf.io.gfile.GFile(report_path, 'w') as f:
-    f.write(json.dumps(sorted(skipped)))
+  atomic_files.write_bytes(report_path, json.dumps(sorted(skipped)).encode())
 
 
 def _log_skip_report(report_path):
@@ -439,11 +439,13 @@ def _finalize_shards(temp_files, prefix, num_shards, temp_dir):
     paths = [t[1] for t in group]
     n_records += sum(t[2] for t in group)
     if not paths:
-      tf.io.TFRecordWriter(dest).close()  # Empty shard, like Beam.
+      with atomic_files.temporary_path(dest) as temporary:
+        tf.io.TFRecordWriter(temporary).close()  # Empty shard, like Beam.
     elif len(paths) == 1:
-      tf.io.gfile.rename(paths[0], dest, overwrite=True)
+      atomic_files.move_into_place(paths[0], dest)
     else:
-      _copy_into(dest, paths)
+      with atomic_files.temporary_path(dest) as temporary:
+        _copy_into(temporary, paths)
   if tf.io.gfile.exists(temp_dir):
     tf.io.gfile.rmtree(temp_dir)
   logging.info('Wrote %d records to %d shard(s) %s', n_records, count,

@@ -98,7 +98,7 @@ def move_into_place(source: str, path: str) -> None:
 
   Local: fsync the file, set `default_permissions()`, `os.replace`, fsync
   the folder. Remote: `tf.io.gfile.rename(overwrite=True)`. `source` must
-  be in the folder of `path` (a rename across filesystems is not atomic).
+  be on the filesystem of `path` (`os.replace` cannot cross filesystems).
   """
   if is_remote(path):
     tf.io.gfile.rename(source, path, overwrite=True)

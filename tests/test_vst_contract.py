@@ -36,6 +36,7 @@ import pytest
 import tensorflow as tf
 import training_toys
 
+from ddsp import atomic_files
 from ddsp.training import export
 from ddsp.training.playback import vst_contract
 from ddsp.training.playback import vst_runloop
@@ -78,15 +79,6 @@ def test_packing_twice_is_an_error():
   packed = vst_contract.append_metadata(FAKE_MODEL, META)
   with pytest.raises(vst_contract.VSTExportError, match='already holds'):
     vst_contract.append_metadata(packed, META)
-
-
-def test_atomic_write_leaves_nothing_when_it_fails(tmp_path):
-  target = tmp_path / 'model.tflite'
-  target.write_bytes(b'old')
-  with pytest.raises(TypeError):
-    vst_contract.write_atomically(str(target), 'not bytes')
-  assert target.read_bytes() == b'old'
-  assert os.listdir(tmp_path) == ['model.tflite']
 
 
 @pytest.mark.parametrize('change,expected', [
@@ -152,7 +144,7 @@ def _module_tflite(tmp_path, state_size, pw_dtype):
   path = export.saved_model_to_tflite(saved)
   with open(path, 'rb') as f:
     content = vst_contract.append_metadata(f.read(), META)
-  vst_contract.write_atomically(path, content)
+  atomic_files.write_bytes(path, content)
   return path
 
 

@@ -39,6 +39,7 @@ from typing import Any, Dict, List, Optional, Sequence
 
 from absl import logging
 import ddsp
+from ddsp import atomic_files
 from ddsp import errors
 from ddsp.training import data
 from ddsp.training import gin_scope
@@ -105,9 +106,10 @@ def ckpt_to_saved_model(ckpt: str,
 # Reverb and metadata.
 # ------------------------------------------------------------------------------
 def _write_wav(path: str, audio: np.ndarray, sample_rate: int) -> None:
-  """16-bit WAV of float audio."""
-  sf.write(path, np.asarray(audio, np.float32), sample_rate,
-           subtype='PCM_16')
+  """16-bit WAV of float audio, written atomically."""
+  with atomic_files.temporary_path(path) as temporary:
+    sf.write(temporary, np.asarray(audio, np.float32), sample_rate,
+             subtype='PCM_16', format='WAV')
 
 
 def export_impulse_response(model_path: str,
@@ -277,7 +279,7 @@ def saved_model_to_tflite(save_dir: str,
   out_dir = os.path.join(save_dir, 'tflite')
   tf.io.gfile.makedirs(out_dir)
   path = os.path.join(out_dir, f'{name or "model"}.tflite')
-  vst_contract.write_atomically(path, tflite_model)
+  atomic_files.write_bytes(path, tflite_model)
   return path
 
 
@@ -415,7 +417,7 @@ def _write_export(model_path, save_dir, name, inference_model, gin_params,
   metadata_path = None
   if meta is not None:
     metadata_path = os.path.join(save_dir, 'metadata.json')
-    vst_contract.write_atomically(metadata_path, json.dumps(meta).encode())
+    atomic_files.write_bytes(metadata_path, json.dumps(meta).encode())
 
   if not is_saved_model:
     ckpt_to_saved_model(model_path, save_dir, inference_model, gin_params,

@@ -31,6 +31,7 @@ import pickle
 import time
 
 from absl import logging
+from ddsp import atomic_files
 from ddsp import core
 from ddsp import errors
 from ddsp import spectral_ops
@@ -510,6 +511,5 @@ def load_dataset_statistics(file_path):
 
 
 def save_dataset_statistics_file(ds_stats, file_path):
-  """Pickles the statistics dict with the original's layout."""
-  with tf.io.gfile.GFile(file_path, 'wb') as f:
-    pickle.dump(ds_stats, f)
+  """Pickles the statistics dict with the original's layout, atomically."""
+  atomic_files.write_bytes(file_path, pickle.dumps(ds_stats))

@@ -30,6 +30,7 @@ import re
 import time
 
 from absl import logging
+from ddsp import atomic_files
 from ddsp import errors
 from ddsp.training import checkpoints
 from ddsp.training import cloud
@@ -174,8 +175,7 @@ def write_gin_config(summary_writer, save_dir, step):
   config_str = gin.operative_config_str()
   base_name = f'operative_config-{int(step)}'
   file_path = os.path.join(save_dir, base_name + '.gin')
-  with tf.io.gfile.GFile(file_path, 'w') as f:
-    f.write(config_str)
+  atomic_files.write_bytes(file_path, config_str.encode())
   with summary_writer.as_default():
     summaries.write_text('gin/' + base_name,
                          operative_config_markdown(config_str),

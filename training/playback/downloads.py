@@ -40,6 +40,7 @@ from typing import Dict, List, Optional, Union
 import zipfile
 
 from absl import logging
+from ddsp import atomic_files
 from ddsp.training import output_paths
 from ddsp.training.playback import catalogue
 from ddsp.training.playback import file_download
@@ -180,13 +181,10 @@ def _archive_models(instrument: catalogue.Instrument,
 
 
 def _unpack_member(archive: zipfile.ZipFile, member: str, path: str) -> None:
-  """Copies a zip member to `path` whole (checked CRC, fsync, replace)."""
-  partial = file_download.partial_path(path)
-  with archive.open(member) as source, open(partial, 'wb') as target:
-    shutil.copyfileobj(source, target)
-    target.flush()
-    os.fsync(target.fileno())
-  os.replace(partial, path)
+  """Copies a zip member to `path` whole (checked CRC, `atomic_files`)."""
+  with atomic_files.temporary_path(path) as partial:
+    with archive.open(member) as source, open(partial, 'wb') as target:
+      shutil.copyfileobj(source, target)
 
 
 def _fetch_archive_models(instrument: catalogue.Instrument,

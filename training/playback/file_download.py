@@ -25,8 +25,9 @@ publishes is not checked: no library for it is a dependency, and a
 pure-Python one takes about 0.2 s per megabyte on a 2-core x86-64 CPU
 (hashlib's md5 about 1.5 ms); md5 is enough when published (a host
 publishing none gets its sizes checked, and a warning). A verified file
-is fsynced and moved to its name with `os.replace`, so the name only ever
-holds a whole, verified file.
+is fsynced and moved to its name with `os.replace`
+(`ddsp.atomic_files.move_into_place`), so the name only ever holds a whole,
+verified file.
 """
 
 import dataclasses
@@ -37,6 +38,7 @@ import re
 from typing import Any, Optional
 
 from absl import logging
+from ddsp import atomic_files
 from ddsp import errors
 from ddsp.training.playback import catalogue
 from ddsp.training.playback import progress
@@ -212,17 +214,5 @@ def _verify(url: str, partial: str, received: _Received,
 
 
 def _place(partial: str, path: str) -> None:
-  """Moves the verified file to its name and syncs the folder entry."""
-  os.replace(partial, path)
-  sync_folder(os.path.dirname(path))
-
-
-def sync_folder(folder: str) -> None:
-  """fsyncs a folder, so a rename in it survives a power cut (POSIX)."""
-  if os.name != 'posix':
-    return
-  fd = os.open(folder or '.', os.O_RDONLY)
-  try:
-    os.fsync(fd)
-  finally:
-    os.close(fd)
+  """Moves the verified file to its name (`atomic_files.move_into_place`)."""
+  atomic_files.move_into_place(partial, path)

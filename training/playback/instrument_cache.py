@@ -33,8 +33,8 @@ import os
 import shutil
 from typing import Any, Dict, List, Optional
 
+from ddsp import atomic_files
 from ddsp.training.playback import catalogue
-from ddsp.training.playback import file_download
 
 CACHE_VARIABLE = 'DDSP_CACHE'
 DEFAULT_CACHE = os.path.join('~', '.cache', 'ddsp')
@@ -134,16 +134,13 @@ def install_folder(instrument: catalogue.Instrument, staging: str,
       'model_dir': os.path.relpath(_folder_holding_config(staging), staging),
       'size': sum(files.values()), 'files': files}
   manifest_path = os.path.join(staging, MANIFEST)
-  with open(file_download.partial_path(manifest_path), 'w') as f:
-    json.dump(manifest, f, indent=2, sort_keys=True)
-    f.flush()
-    os.fsync(f.fileno())
-  os.replace(file_download.partial_path(manifest_path), manifest_path)
+  atomic_files.write_bytes(
+      manifest_path, json.dumps(manifest, indent=2, sort_keys=True).encode())
   final = instrument_path(instrument, cache_dir)
   if os.path.exists(final):  # A folder without a manifest: incomplete.
     shutil.rmtree(final)
   os.rename(staging, final)
-  file_download.sync_folder(os.path.dirname(final))
+  atomic_files.sync_folder(os.path.dirname(final))
   return final
 
 

@@ -28,9 +28,7 @@ leaves no partial file.
 """
 
 import dataclasses
-import inspect
 import os
-import tempfile
 import time
 from typing import List, Optional, Sequence, Union
 
@@ -95,49 +93,18 @@ def _check_output(output_path: str) -> None:
         'with .wav, .flac or .ogg.')
 
 
-def _set_default_permissions(path: str) -> None:
-  """rw for whoever the umask allows (mkstemp makes files private)."""
-  umask = os.umask(0)
-  os.umask(umask)
-  os.chmod(path, 0o666 & ~umask)
-
-
 def write_atomically(synth: blocks.Player,
                      curves: midi_performance.Curves,
                      output_path: str, verbose: bool = False) -> int:
-  """Synthesises into a temporary file next to `output_path`, then renames.
+  """Synthesises the curves into `output_path`, whole or not at all.
 
-  `transfer.write_synthesis` streams the blocks; its progress lines (time
-  left) are asked for when it offers them.
+  `transfer.write_synthesis` streams the blocks through `atomic_files`.
 
   Returns:
     Samples written.
   """
-  folder = os.path.dirname(os.path.abspath(output_path))
-  with output_paths.new_folders_removed(folder):  # None left on failure.
-    os.makedirs(folder, exist_ok=True)
-    return _write_through_partial_file(synth, curves, output_path, folder,
-                                       verbose)
-
-
-def _write_through_partial_file(synth, curves, output_path, folder, verbose):
-  """`write_atomically` into an existing folder."""
-  stem, ext = os.path.splitext(os.path.basename(output_path))
-  fd, partial = tempfile.mkstemp(dir=folder, prefix=f'.{stem}.',
-                                 suffix=f'.partial{ext}')
-  os.close(fd)
   features = {'f0_hz': curves.f0_hz, synth.db_key: curves.loudness_db}
-  options = {}
-  if 'verbose' in inspect.signature(transfer.write_synthesis).parameters:
-    options['verbose'] = verbose
-  try:
-    n = transfer.write_synthesis(synth, features, partial, **options)
-    _set_default_permissions(partial)
-    os.replace(partial, output_path)
-  finally:
-    if os.path.exists(partial):
-      os.remove(partial)
-  return n
+  return transfer.write_synthesis(synth, features, output_path, verbose)
 
 
 def synthesize(synth: blocks.Player,

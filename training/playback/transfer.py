@@ -34,10 +34,10 @@ once, so peak memory does not grow with the input.
 
 import dataclasses
 import os
-import tempfile
 import time
 from typing import Any, Dict, Optional
 
+from ddsp import atomic_files
 from ddsp import crepe_frontend
 from ddsp import errors
 from ddsp.features import audio as audio_lib
@@ -166,21 +166,15 @@ def write_synthesis(synth: blocks.Player,
   with output_paths.new_folders_removed(folder):  # None left on failure.
     os.makedirs(folder, exist_ok=True)
     return _write_through_temporary_file(synth, features, output_path,
-                                         folder, verbose)
+                                         verbose)
 
 
-def _write_through_temporary_file(synth, features, output_path, folder,
-                                  verbose):
-  """`write_synthesis` into an existing folder."""
-  _, ext = os.path.splitext(output_path)
-  fd, tmp_path = tempfile.mkstemp(suffix=ext or '.wav', dir=folder,
-                                  prefix='.' + os.path.basename(output_path))
-  os.close(fd)
-  os.chmod(tmp_path, 0o666 & ~_umask())  # mkstemp makes it private.
+def _write_through_temporary_file(synth, features, output_path, verbose):
+  """`write_synthesis` into an existing folder (`atomic_files`)."""
   n_total = len(features['f0_hz']) * synth.hop_size - synth.crop_samples
   progress = _Progress(n_total / synth.sample_rate) if verbose else None
   n_out = 0
-  try:
+  with atomic_files.temporary_path(output_path) as tmp_path:
     with sf.SoundFile(tmp_path, 'w', samplerate=synth.sample_rate,
                       channels=1, format=_sound_format(output_path)) as out:
       for audio in blocks.synthesize_stream(
@@ -189,18 +183,7 @@ def _write_through_temporary_file(synth, features, output_path, folder,
         n_out += audio.size
         if progress:
           progress.update(n_out / synth.sample_rate)
-    os.replace(tmp_path, output_path)
-  finally:
-    if os.path.exists(tmp_path):
-      os.remove(tmp_path)
   return n_out
-
-
-def _umask() -> int:
-  """The process's file creation mask."""
-  mask = os.umask(0)
-  os.umask(mask)
-  return mask
 
 
 def _sound_format(path: str) -> str:

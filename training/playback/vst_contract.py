@@ -27,7 +27,6 @@ import io
 import json
 import math
 import os
-import tempfile
 import time
 from typing import Any, Dict, List, NamedTuple, Sequence
 import zipfile
@@ -125,20 +124,6 @@ def append_metadata(model_bytes: bytes, metadata: Dict[str, Any]) -> bytes:
   with zipfile.ZipFile(buffer, 'a') as archive:
     archive.writestr(entry, json.dumps(metadata))
   return buffer.getvalue()
-
-
-def write_atomically(path: str, content: bytes) -> None:
-  """Writes `content` to a temporary file next to `path`, then renames it."""
-  folder = os.path.dirname(os.path.abspath(path))
-  fd, tmp_path = tempfile.mkstemp(prefix='.tmp-', dir=folder)
-  try:
-    with os.fdopen(fd, 'wb') as f:
-      f.write(content)
-    os.replace(tmp_path, path)
-  except BaseException:
-    if os.path.exists(tmp_path):
-      os.remove(tmp_path)
-    raise
 
 
 def _zip_of(model_bytes: bytes):
