@@ -19,6 +19,9 @@ from ddsp.training import train_util
 from ddsp.training.playback import streaming
 
 
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
 def model_gin(sample_rate=32000, frame_rate=250, n_harmonics=12, n_bands=16,
               reverb_samples=4000, rnn_channels=24, noise_window=0):
   """Gin text of a small solo-instrument-like autoencoder with a reverb."""
@@ -86,6 +89,29 @@ def write_random_model(folder, gin_text, seed=0):
     rng = np.random.default_rng(seed)
     ir = 0.05 * rng.standard_normal(n) * np.exp(-np.arange(n) / (n / 5.0))
     ir_variable.assign(ir.astype(np.float32))
+  with open(os.path.join(folder, 'operative_config-0.gin'), 'w') as f:
+    f.write(gin.operative_config_str())
+  tf.train.Checkpoint(model=model).save(os.path.join(folder, 'ckpt'))
+  gin.clear_config()
+  return folder
+
+
+def write_random_vst_model(folder, seed=0):
+  """models/vst/vst.gin with a narrow decoder, random weights; -> folder.
+
+  One second of audio at 16 kHz (51 centered frames) builds it.
+  """
+  os.makedirs(folder, exist_ok=True)
+  gin.clear_config()
+  train_util.set_seed(seed)
+  vst_gin = os.path.join(REPO, 'gin', 'models', 'vst', 'vst.gin')
+  with gin.unlock_config():
+    gin.parse_config_file(vst_gin)
+    gin.parse_config(['n_samples = 16320', 'RnnFcDecoder.ch = 8'])
+  model = models.get_model()
+  model({'audio': tf.zeros([1, 16000]),
+         'f0_hz': tf.fill([1, 51, 1], 220.0),
+         'f0_confidence': tf.ones([1, 51, 1])}, training=False)
   with open(os.path.join(folder, 'operative_config-0.gin'), 'w') as f:
     f.write(gin.operative_config_str())
   tf.train.Checkpoint(model=model).save(os.path.join(folder, 'ckpt'))

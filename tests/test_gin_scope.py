@@ -176,3 +176,27 @@ def test_a_leaked_binding_would_change_the_harmonic_signal(model_dirs,
     gin.bind_parameter(*FOREIGN_BINDING)
     leaked = np.asarray(untraced(model, feats)['harmonic']['signal'])
   assert np.abs(own - leaked).max() > 1e-5
+
+
+def test_vst_and_plain_models_load_side_by_side(model_dirs, tmp_path,
+                                                clean_gin):
+  vst_dir = streaming_models.write_random_vst_model(str(tmp_path / 'vst'))
+  plain_before = inference.AutoencoderInference(
+      model_dirs['high'], length_seconds=SECONDS, verbose=False)
+  vst = inference.VSTStatelessPredictControls(vst_dir)
+  plain_after = inference.AutoencoderInference(
+      model_dirs['low'], length_seconds=SECONDS, verbose=False)
+  assert not gin.config_str().strip()
+  assert (vst.sample_rate, vst.frame_rate) == (16000, 50)
+  assert vst.gin_config.query('RnnFcDecoder.stateless')
+  assert vst.decoder.stateless
+  for model, rate in ((plain_before, RATES['high']),
+                      (plain_after, RATES['low'])):
+    assert not model.decoder.stateless
+    assert model.gin_config.query('Harmonic.sample_rate') == rate
+    with pytest.raises(ValueError):
+      model.gin_config.query('%frame_size')
+  # The VST module still traces in its own configuration.
+  out = vst.call(tf.constant([0.5]), tf.constant([0.5]),
+                 tf.zeros([vst.state_size]))
+  assert out[1].shape == [vst.n_harmonics]
