@@ -27,6 +27,7 @@ The statistics come from the metadata packed in the file
 dataset statistics (`metadata_statistics`).
 """
 
+import os
 from typing import Any, Dict, Iterator, Optional
 
 from ddsp import errors
@@ -82,6 +83,27 @@ def read_statistics(tflite_path: str) -> Optional[Dict[str, float]]:
   return metadata_statistics(metadata)
 
 
+def check_flatbuffer(path: str) -> None:
+  """Refuses a file whose flatbuffer header points outside it.
+
+  TFLite's interpreter does not verify a model before reading it and can
+  crash the process on a damaged one; this catches files cut short or not
+  TFLite at all (the root table offset, the first 4 bytes, little-endian,
+  must fall inside the file).
+
+  Raises:
+    vst_contract.VSTExportError: naming the file.
+  """
+  size = os.path.getsize(path)
+  with open(path, 'rb') as f:
+    head = f.read(8)
+  root = int.from_bytes(head[:4], 'little') if len(head) == 8 else size
+  if root + 4 > size:
+    raise vst_contract.VSTExportError(
+        f'{path} is not a whole TFLite model ({size} bytes, damaged or cut '
+        'short): export it again or download it again.')
+
+
 class VstInstrument:
   """A DDSP-VST control model with the plugin's synthesis, in blocks.
 
@@ -115,6 +137,7 @@ class VstInstrument:
       vst_contract.VSTExportError: the file is not a control model the
         plugin would load.
     """
+    check_flatbuffer(tflite_path)
     try:
       self.model = vst_runloop.PluginControlModel(tflite_path)
     except ValueError as e:  # Not a TFLite flatbuffer.

@@ -1,0 +1,265 @@
+"""Instruments by name wherever a model is taken: load_instrument, the
+commands' --model, and DDSP-VST .tflite models played in Python.
+
+The instruments are served by `storage_emulator` (no network): a tiny
+checkpoint with random weights as a listed folder (violin) and as the zip
+of a folder whose listing is refused (flute), and a tiny DDSP-VST control
+model exported by the project's own export (`export.ckpt_to_saved_model`,
+`saved_model_to_tflite`) inside the DDSP-VST zip. Random weights still
+follow f0: the harmonic synthesis is driven by it.
+"""
+import io
+import json
+import os
+import zipfile
+
+import command_runner
+import gin
+import numpy as np
+import pytest
+import soundfile as sf
+import streaming_models
+import storage_emulator
+import tensorflow as tf
+
+from ddsp import errors
+from ddsp import spectral_ops
+from ddsp.training import command_flags
+from ddsp.training import export
+from ddsp.training import models
+from ddsp.training.playback import blocks
+from ddsp.training.playback import catalogue
+from ddsp.training.playback import loading
+from ddsp.training.playback import transfer
+from ddsp.training.playback import vst_contract
+from ddsp.training.playback import vst_instrument
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+VOICE = os.path.join(REPO, 'examples', 'audio', 'voice.flac')
+VOICE_SECONDS = 3.0
+COLAB = 'models/timbre_transfer_colab/2021-07-08/solo_{}_ckpt/'
+VST_ZIP = 'releases/DDSP-VST-Models.zip'
+METADATA = {'mean_min_pitch_note_hz': 220.0, 'mean_max_pitch_note_hz': 440.0,
+            'mean_min_power_note': -50.0, 'mean_max_power_note': -20.0,
+            'version': '0', 'export_time': '0'}
+
+
+def _zip_bytes(members):
+  buffer = io.BytesIO()
+  with zipfile.ZipFile(buffer, 'w') as z:
+    for name, data in members.items():
+      z.writestr(name, data)
+  return buffer.getvalue()
+
+
+def _folder_files(folder):
+  return {f: open(os.path.join(folder, f), 'rb').read()
+          for f in os.listdir(folder)}
+
+
+def _write_vst_tflite(folder):
+  """An untrained models/vst/vst.gin control model, exported to .tflite
+  with METADATA packed; -> its path."""
+  run = os.path.join(folder, 'run')
+  os.makedirs(run)
+  with open(os.path.join(REPO, 'gin', 'models', 'vst', 'vst.gin')) as f:
+    config = f.read() + '\nRnnFcDecoder.ch = 8\n'
+  with open(os.path.join(run, 'operative_config-0.gin'), 'w') as f:
+    f.write(config)
+  with gin.unlock_config():
+    gin.clear_config()
+    gin.parse_config(config)
+  tf.random.set_seed(0)
+  model = models.Autoencoder()
+  zeros = tf.zeros([1, 10, 1])
+  model.decoder({'f0_scaled': zeros, 'pw_scaled': zeros})
+  tf.train.Checkpoint(model=model).save(os.path.join(run, 'ckpt'))
+  with gin.unlock_config():
+    gin.clear_config()
+  save_dir = os.path.join(folder, 'export')
+  export.ckpt_to_saved_model(run, save_dir, vst_contract.CONTROL_MODEL)
+  metadata = os.path.join(folder, 'metadata.json')
+  with open(metadata, 'w') as f:
+    json.dump(METADATA, f)
+  return export.saved_model_to_tflite(save_dir, metadata_file=metadata)
+
+
+@pytest.fixture(scope='module')
+def fixtures(tmp_path_factory):
+  """{'ckpt': tiny checkpoint folder, 'tflite': tiny DDSP-VST model,
+  'voice': 3 s of the bundled voice}."""
+  folder = tmp_path_factory.mktemp('instruments')
+  ckpt = streaming_models.write_random_model(
+      str(folder / 'ckpt'), streaming_models.model_gin(
+          sample_rate=16000, frame_rate=50, n_harmonics=8, n_bands=8,
+          reverb_samples=64, rnn_channels=8))
+  audio, rate = sf.read(VOICE, dtype='float32')
+  voice = str(folder / 'voice.wav')
+  sf.write(voice, audio[:int(VOICE_SECONDS * rate)], rate)
+  return {'ckpt': ckpt, 'tflite': _write_vst_tflite(str(folder / 'vst')),
+          'voice': voice}
+
+
+@pytest.fixture
+def host(fixtures, tmp_path, monkeypatch):
+  """The emulated host serving violin (folder), flute (zip only) and the
+  DDSP-VST zip; a cache of the test's own."""
+  files = _folder_files(fixtures['ckpt'])
+  objects = {('ddsp', COLAB.format('violin') + f): d for f, d in files.items()}
+  objects[('ddsp', 'models/tf2/solo_flute_ckpt.zip')] = _zip_bytes(
+      {f'solo_flute_ckpt/{f}': d for f, d in files.items()})
+  tflite = open(fixtures['tflite'], 'rb').read()
+  objects[('ddsp-vst', VST_ZIP)] = _zip_bytes(
+      {f'DDSP-VST-Models/{n}.tflite': tflite for n in ('Violin', 'Flute')})
+  emulator = storage_emulator.StorageEmulator(objects).start()
+  emulator.refused_listings.add(COLAB.format('flute'))
+  monkeypatch.setenv('DDSP_MODEL_BASE_URL', emulator.base_url)
+  monkeypatch.setenv('DDSP_CACHE', str(tmp_path / 'cache'))
+  yield emulator
+  emulator.stop()
+
+
+# ---------------------------------------------------------------------------
+# Names and paths.
+# ---------------------------------------------------------------------------
+def test_a_path_is_itself_and_a_name_is_downloaded(fixtures, host, tmp_path):
+  assert loading.locate_instrument(fixtures['ckpt']) == fixtures['ckpt']
+  assert loading.locate_instrument(fixtures['tflite']) == fixtures['tflite']
+  violin = loading.locate_instrument('Violin', progress=False)
+  assert violin.startswith(str(tmp_path / 'cache'))
+  assert loading.find_model_dir(violin).model_dir == violin
+  vst = loading.locate_instrument('vst:violin', progress=False)
+  assert vst.endswith('Violin.tflite') and loading.is_tflite(vst)
+  assert not loading.is_tflite(os.path.join(fixtures['ckpt'],
+                                            'operative_config-0.gin'))
+
+
+def test_a_local_folder_wins_over_a_name(fixtures, tmp_path, monkeypatch):
+  os.symlink(fixtures['ckpt'], tmp_path / 'violin')
+  monkeypatch.chdir(tmp_path)
+  assert loading.locate_instrument('violin') == 'violin'
+
+
+@pytest.mark.parametrize('given,error,mentions', [
+    ('no_such_instrument', catalogue.UnknownInstrumentError,
+     'Nor is there a file or folder'),
+    ('vst:flutte', catalogue.UnknownInstrumentError, 'vst:flute'),
+    ('missing/model', errors.MissingPathError, 'missing/model'),
+    ('model.tflite', errors.MissingPathError, 'model.tflite'),
+    ('', errors.MissingPathError, 'instrument name'),
+])
+def test_what_is_neither_a_path_nor_a_name(given, error, mentions,
+                                           tmp_path, monkeypatch):
+  monkeypatch.chdir(tmp_path)
+  monkeypatch.setenv('DDSP_MODEL_BASE_URL', 'http://127.0.0.1:9')
+  with pytest.raises(error, match=mentions):
+    loading.locate_instrument(given)
+
+
+def test_a_file_that_is_not_a_control_model_is_refused(tmp_path):
+  bad = tmp_path / 'bad.tflite'
+  bad.write_bytes(b'1234TFL3 not a flatbuffer')  # Root offset too far.
+  with pytest.raises(vst_contract.VSTExportError, match='bad.tflite'):
+    loading.load_instrument(str(bad))
+
+
+def test_load_instrument_is_the_package_s_own():
+  import ddsp.training.playback as playback  # pylint: disable=g-import-not-at-top
+  assert playback.load_instrument is loading.load_instrument
+
+
+def test_both_flags_are_an_error():
+  values = command_flags.new_flag_values()
+  from absl import flags  # pylint: disable=g-import-not-at-top
+  flags.DEFINE_string('model', None, 'Model.', flag_values=values)
+  flags.DEFINE_string('checkpoint_dir', None, 'Older name.',
+                      flag_values=values)
+  values(['prog', '--checkpoint_dir=a'])
+  assert command_flags.one_of(values, 'model', 'checkpoint_dir') == 'a'
+  values(['prog', '--checkpoint_dir=a', '--model=b'])
+  with pytest.raises(errors.BadValueError, match='both given'):
+    command_flags.one_of(values, 'model', 'checkpoint_dir')
+  values['model'].value = values['checkpoint_dir'].value = None
+  with pytest.raises(errors.UserError, match='--model is required'):
+    command_flags.one_of(values, 'model', 'checkpoint_dir')
+
+
+# ---------------------------------------------------------------------------
+# The DDSP-VST player.
+# ---------------------------------------------------------------------------
+def _features(n=130):
+  t = np.arange(n) / 50.0
+  f0 = (300.0 * 2 ** (np.sin(2 * np.pi * t) / 12)).astype(np.float32)
+  power = (-30.0 + 10 * np.sin(2 * np.pi * 0.7 * t)).astype(np.float32)
+  return f0, power
+
+
+def test_vst_blocks_carry_their_state(fixtures):
+  f0, power = _features()
+  whole = vst_instrument.VstInstrument(fixtures['tflite'], block_seconds=100,
+                                       noise_seed=3)
+  pieces = vst_instrument.VstInstrument(fixtures['tflite'], block_seconds=0.3,
+                                        noise_seed=3)
+  one = np.concatenate(list(blocks.synthesize_stream(whole, f0, power)))
+  many = list(blocks.synthesize_stream(pieces, f0, power))
+  assert len(many) == 9  # 130 frames in blocks of 15.
+  assert one.size == f0.size * vst_contract.HOP_SIZE
+  np.testing.assert_allclose(np.concatenate(many), one, atol=1e-6)
+  assert np.std(one) > 1e-4  # Something sounds.
+  # Not carrying the state would differ: a fresh start at the 2nd block.
+  fresh = np.concatenate(list(blocks.synthesize_stream(
+      pieces, f0[15:], power[15:])))
+  assert np.max(np.abs(fresh[:960] - one[15 * 320:18 * 320])) > 1e-3
+
+
+def test_vst_statistics_come_from_the_metadata(fixtures):
+  player = loading.load_instrument(fixtures['tflite'])
+  stats = player.statistics
+  assert stats['mean_min_pitch_note'] == pytest.approx(57.0)  # 220 Hz.
+  assert stats['mean_max_pitch_note'] == pytest.approx(69.0)  # 440 Hz.
+  assert stats['mean_pitch'] == pytest.approx(63.0)
+  assert (stats['mean_min_power_note'], stats['mean_max_power_note']) == (
+      -50.0, -20.0)
+  assert player.db_key == 'power_db' and player.frame_rate == 50.0
+
+
+def test_vst_metadata_with_a_reversed_range_is_refused():
+  with pytest.raises(vst_contract.VSTExportError, match='above'):
+    vst_instrument.metadata_statistics(
+        dict(METADATA, mean_min_power_note=0.0))
+
+
+# ---------------------------------------------------------------------------
+# ddsp_timbre_transfer --model=NAME, end to end.
+# ---------------------------------------------------------------------------
+def _f0(path):
+  """CREPE tiny f0 (Hz) and confidence of a file at 16 kHz, 50 frames/s."""
+  audio, rate = sf.read(path, dtype='float32')
+  assert rate == 16000
+  f0, confidence = spectral_ops.compute_f0(audio, 50, viterbi=False,
+                                           padding='center',
+                                           model_capacity='tiny')
+  return np.asarray(f0), np.asarray(confidence)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize('name', ['violin', 'flute', 'vst:Violin'])
+def test_timbre_transfer_by_name(name, fixtures, host, tmp_path):
+  out = str(tmp_path / 'out.wav')
+  outcome = command_runner.run_in_process(
+      'ddsp.training.playback.ddsp_timbre_transfer',
+      ['ddsp_timbre_transfer', f'--model={name}',
+       f'--input={fixtures["voice"]}', f'--output={out}',
+       '--crepe_model=tiny', '--noviterbi', '--noauto_adjust',
+       '--pitch_shift=1', '--block_seconds=1'], timeout=300)
+  assert outcome.code in (None, 0), outcome.stderr[-3000:]
+  n_in = int(VOICE_SECONDS * 16000)
+  assert sf.info(out).frames == n_in // 320 * 320  # Whole hops of the input.
+  f0_in, conf_in = _f0(fixtures['voice'])
+  f0_out, conf_out = _f0(out)
+  n = min(f0_in.size, f0_out.size)
+  sure = (conf_in[:n] > 0.8) & (conf_out[:n] > 0.5)
+  assert sure.sum() > 20, sure.sum()
+  cents = 1200 * np.log2(f0_out[:n][sure] / (2 * f0_in[:n][sure]))
+  assert np.median(np.abs(cents)) < 50, np.percentile(np.abs(cents),
+                                                      [25, 50, 75])
