@@ -263,3 +263,37 @@ def test_timbre_transfer_by_name(name, fixtures, host, tmp_path):
   cents = 1200 * np.log2(f0_out[:n][sure] / (2 * f0_in[:n][sure]))
   assert np.median(np.abs(cents)) < 50, np.percentile(np.abs(cents),
                                                       [25, 50, 75])
+
+
+def test_vst_auto_adjust_follows_the_metadata(fixtures):
+  """A voice 1.97 octaves below the middle of the model's notes (MIDI 63)
+  moves up one (above 1.5 octaves the Colab rounds down); its note power
+  range lands on the metadata's."""
+  from ddsp.training.playback import adjustments  # pylint: disable=g-import-not-at-top
+  stats = vst_instrument.read_statistics(fixtures['tflite'])
+  n = 400
+  power = np.where(np.arange(n) % 100 < 70, -15.0 + 10 * np.sin(
+      np.arange(n) / 9.0), -75.0).astype(np.float32)
+  features = {'f0_hz': np.full([n], 80.0, np.float32),  # MIDI 39.4.
+              'f0_confidence': np.full([n], 0.95, np.float32),
+              'power_db': power}
+  adjusted, mask_on, _ = adjustments.auto_adjust(features, stats,
+                                                 verbose=False)
+  np.testing.assert_allclose(adjusted['f0_hz'], 160.0, rtol=1e-5)
+  on = adjusted['power_db'][mask_on]
+  assert on.min() == pytest.approx(-50.0, abs=0.01)
+  assert on.max() == pytest.approx(-20.0, abs=0.01)
+
+
+def test_midi_notes_on_a_vst_instrument(fixtures):
+  from ddsp.training.playback import midi_performance  # pylint: disable=g-import-not-at-top
+  from ddsp.training.playback import midi_synthesis  # pylint: disable=g-import-not-at-top
+  notes = [midi_performance.Note(48, 0.0, 1.0, 100),  # Below the range.
+           midi_performance.Note(62, 1.0, 2.0, 100)]
+  rendering = midi_synthesis.render_midi(fixtures['tflite'], notes,
+                                         verbose=False)
+  assert rendering.sample_rate == 16000
+  assert rendering.audio.size == rendering.curves.f0_hz.size * 320
+  assert rendering.report.moved == [(48.0, 60.0, 0.0)]  # Into 57..69.
+  assert np.std(rendering.audio) > 1e-4
+  assert rendering.real_time_factor < 1.0
