@@ -43,6 +43,7 @@ import os
 
 from ddsp import crepe_frontend
 from ddsp import errors
+from ddsp import framing
 import gin
 import numpy as np
 import tensorflow as tf
@@ -645,8 +646,13 @@ def compute_f0(audio, frame_rate, viterbi=True, padding='center',
   if audio.ndim != 1:
     raise ValueError(
         f'audio must be 1-D [n_samples] at 16 kHz, got shape {audio.shape}.')
-  hop_size = _SAMPLE_RATE // frame_rate
-  audio = np.asarray(crepe_frontend.pad_audio(audio, hop_size, padding))
+  audio = np.asarray(crepe_frontend.pad_audio(
+      audio, framing.floor_hop(_SAMPLE_RATE, frame_rate), padding))
+  # The frames step by the `crepe` package's own hop, computed in floating
+  # point through milliseconds as the original's call to crepe.predict did:
+  # int(16000 * (1000 / frame_rate) / 1000). It is the padding's floor hop
+  # but for a few fractional rates (6.4 Hz: 2500 against 2499.0); the
+  # original's numbers rely on both.
   f0_hz, confidence = _predict(audio, crepe_frontend.crepe_hop(frame_rate),
                                viterbi, model_capacity)
   return (f0_hz.astype(np.float32),

@@ -15,8 +15,8 @@
 
 """Framing arithmetic shared by spectral features and CREPE.
 
-How many frames a signal gives and how it is padded so that framing gives
-them. It lives below `spectral_ops` and `crepe_model` (it needs only
+The hop of a frame rate as the original computes it (`floor_hop`), how many
+frames a signal gives and how it is padded so that framing gives them. It lives below `spectral_ops` and `crepe_model` (it needs only
 `core`), and `spectral_ops` re-exports both functions under their original
 names, so `spectral_ops.pad is framing.pad`.
 """
@@ -26,6 +26,17 @@ import numpy as np
 import tensorflow as tf
 
 PADDINGS = ('valid', 'center', 'same')
+
+
+def floor_hop(sample_rate, frame_rate):
+  """The original's hop: hop = floor(sample_rate / frame_rate) (`//`).
+
+  Spectral features, CREPE's padding, the preprocessors and the inference
+  models all take it so, and checkpoints were trained with it: it is the
+  whole hop whenever the rates are valid (`ddsp.features.frame_rates`), and
+  silently floored when they are not. Ints give an int, floats a float.
+  """
+  return sample_rate // frame_rate
 
 
 def _padding_error(padding):

@@ -18,6 +18,7 @@ from ddsp.crepe_model import reset_crepe  # pylint: disable=unused-import
 from ddsp.core import safe_log  # pylint: disable=unused-import
 from ddsp.core import tf_float32
 # Framing arithmetic lives in framing.py (below CREPE); same functions.
+from ddsp.framing import floor_hop
 from ddsp.framing import get_framed_lengths  # pylint: disable=unused-import
 from ddsp.framing import pad
 import gin
@@ -218,7 +219,7 @@ def compute_rms_energy(audio,
   rms = sqrt(mean_t(x_t^2)) over each frame of `frame_size` samples with hop
   `sample_rate // frame_rate`.
   """
-  hop_size = sample_rate // frame_rate
+  hop_size = floor_hop(sample_rate, frame_rate)
   audio = pad(audio, frame_size, hop_size, padding=padding)
   frames = tf.signal.frame(audio, frame_size, hop_size, pad_end=False)
   return tf.reduce_mean(frames**2.0, axis=-1)**0.5
@@ -300,7 +301,7 @@ def compute_loudness(audio,
   Returns:
     Loudness `[batch, n_frames]` (or `[n_frames]`).
   """
-  hop_size = sample_rate // frame_rate
+  hop_size = floor_hop(sample_rate, frame_rate)
   audio = pad(audio, n_fft, hop_size, padding=padding)
   if use_tf:
     audio = _squeeze_channel(audio)

@@ -26,6 +26,8 @@ from typing import NamedTuple
 
 import ddsp
 from ddsp import crepe_frontend
+from ddsp import framing
+from ddsp.features import frame_rates
 from ddsp.training import checkpoints
 from ddsp.training import gin_scope
 from ddsp.training import models
@@ -94,7 +96,7 @@ class ModelRates(NamedTuple):
 
   @property
   def frame_rate(self) -> float:
-    return self.sample_rate / self.hop_size
+    return frame_rates.frame_rate_of(self.sample_rate, self.hop_size)
 
 
 def _query_value(name):
@@ -137,7 +139,7 @@ def _hop_from_frame_rate(preprocessor_type, sample_rate, gin_file):
         f'{preprocessor_type}.frame_rate ({frame_rate}) in {gin_file}: the '
         'model\'s frames are not a whole number of samples apart. Train with '
         'a frame rate that divides the sample rate (e.g. 50 frames/s).')
-  return sample_rate // frame_rate
+  return framing.floor_hop(sample_rate, frame_rate)
 
 
 def model_rates(gin_file=None) -> ModelRates:
@@ -420,7 +422,7 @@ class VSTBaseModule(models.Autoencoder):
       self.frame_size = gin.query_parameter('%frame_size')
       self.frame_rate = gin.query_parameter('%frame_rate')
       self.sample_rate = gin.query_parameter('%sample_rate')
-      self.hop_size = self.sample_rate // self.frame_rate
+      self.hop_size = framing.floor_hop(self.sample_rate, self.frame_rate)
       splits = dict(gin.query_parameter('RnnFcDecoder.output_splits'))
       self.n_harmonics = splits['harmonic_distribution']
       self.n_noise = splits['noise_magnitudes']

@@ -34,6 +34,7 @@ from absl import logging
 from ddsp import atomic_files
 from ddsp import core
 from ddsp import errors
+from ddsp import framing
 from ddsp import spectral_ops
 import numpy as np
 from scipy import stats
@@ -322,7 +323,7 @@ def _compute_power_frames(audio, sample_rate, data_frame_rate, n_frames,
         'compute_dataset_statistics: the power frame rate %s Hz is not the '
         'dataset frame rate; using the data frame rate %s Hz.', frame_rate,
         data_frame_rate)
-  hop_size = int(sample_rate // data_frame_rate)
+  hop_size = int(framing.floor_hop(sample_rate, data_frame_rate))
   power = spectral_ops.compute_power(
       audio, sample_rate=sample_rate, frame_rate=data_frame_rate,
       frame_size=max(frame_size, hop_size))

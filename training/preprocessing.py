@@ -20,6 +20,7 @@ Networks see pitch and level in [0, 1]-ish ranges:
 
 from ddsp import core
 from ddsp import crepe_frontend
+from ddsp import framing
 from ddsp import spectral_ops
 from ddsp.training import nn
 import gin
@@ -183,7 +184,7 @@ class OnlineF0PowerPreprocessor(nn.DictLayer):
 
     # CREPE and the power features always work at 16 kHz.
     self.sample_rate = crepe_frontend.SAMPLE_RATE
-    self.hop_size = self.sample_rate // self.frame_rate
+    self.hop_size = framing.floor_hop(self.sample_rate, self.frame_rate)
     if self.crepe_saved_model_path:
       self.crepe_model = spectral_ops.PretrainedCREPE(
           model_size_or_path=self.crepe_saved_model_path,

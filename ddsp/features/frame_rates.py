@@ -24,6 +24,11 @@ synthesizers) and at CREPE's 16 kHz (f0 and loudness are computed there):
 So the valid whole-number frame rates are the divisors of
 gcd(sample_rate, 16000): every divisor of 16000 at 16 or 48 kHz, but only
 1, 2, 4, 5, 10, 20, 25, 50 and 100 at 44.1 kHz.
+
+The hop of a valid rate (`hop_size`, checked whole) and the frame rate of a
+hop (`frame_rate_of`) are computed here. Code below this layer (spectral
+ops, CREPE) and the original's models floor the quotient instead
+(`ddsp.framing.floor_hop`), which is the same number for valid rates.
 """
 
 import math
@@ -92,6 +97,11 @@ def check_frame_rate(sample_rate, frame_rate):
   for rate in (sample_rate, crepe_frontend.SAMPLE_RATE):
     if not _whole_hop(rate, frame_rate):
       raise _hop_error(sample_rate, frame_rate, rate)
+
+
+def frame_rate_of(sample_rate, hop_size):
+  """Frames per second of a hop: frame_rate = sample_rate / hop_size."""
+  return sample_rate / hop_size
 
 
 def hop_size(sample_rate, frame_rate):

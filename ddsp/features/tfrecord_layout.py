@@ -97,6 +97,8 @@ class TFRecordLayout:
   @property
   def n_frames(self):
     """Frames of each frame feature (see the module docstring)."""
+    # The quotient itself (a float), as the original's layouts framed it; the
+    # rates of a layout are checked whole in `check` (`frame_rates`).
     hop = crepe_frontend.SAMPLE_RATE / self.frame_rate
     return framing.get_framed_lengths(
         self.audio_16k_length, crepe_frontend.FRAME_SIZE, hop,

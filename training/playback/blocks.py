@@ -32,6 +32,7 @@ from typing import Any, Dict, Iterator, NamedTuple, Optional, Protocol
 
 from absl import logging
 from ddsp import errors
+from ddsp.features import frame_rates
 from ddsp.training import inference
 from ddsp.training import models
 from ddsp.training.playback import streaming
@@ -39,14 +40,31 @@ import numpy as np
 
 # Loudness of the frames padded around the features (silence).
 SILENCE_DB = -80.0
+DEFAULT_BLOCK_SECONDS = 4.0
 
 
-def check_block_seconds(block_seconds: float, default: float) -> None:
+def check_block_seconds(block_seconds: float,
+                        default: float = DEFAULT_BLOCK_SECONDS) -> None:
   """Refuses blocks of no length (a stream of them would never advance)."""
   if not block_seconds > 0:
     raise errors.BadValueError(
         f'block_seconds must be > 0, got {block_seconds} (e.g. '
         f'--block_seconds={default}).')
+
+
+def frames_in(seconds: float, frame_rate: float) -> int:
+  """Whole frames in `seconds`: n = floor(seconds * frame_rate) (int())."""
+  return int(seconds * frame_rate)
+
+
+def block_frames(block_seconds: float, frame_rate: float) -> int:
+  """Frames of a block: n = max(1, floor(block_seconds * frame_rate)).
+
+  Raises:
+    errors.BadValueError: block_seconds <= 0 (`check_block_seconds`).
+  """
+  check_block_seconds(block_seconds)
+  return max(1, frames_in(block_seconds, frame_rate))
 
 
 class BlockPlan(NamedTuple):
@@ -64,9 +82,9 @@ class BlockPlan(NamedTuple):
   def from_seconds(cls, frame_rate: float, block_seconds: float,
                    preroll_seconds: float,
                    crossfade_seconds: float) -> 'BlockPlan':
-    return cls(block=max(1, int(block_seconds * frame_rate)),
-               preroll=int(preroll_seconds * frame_rate),
-               crossfade=int(crossfade_seconds * frame_rate))
+    return cls(block=block_frames(block_seconds, frame_rate),
+               preroll=frames_in(preroll_seconds, frame_rate),
+               crossfade=frames_in(crossfade_seconds, frame_rate))
 
 
 class _IndependentBlocks(inference.AutoencoderInference):
@@ -182,7 +200,7 @@ class BlockSynthesizer(inference.AutoencoderInference):
 
   @property
   def frame_rate(self) -> float:
-    return self.sample_rate / self.hop_size
+    return frame_rates.frame_rate_of(self.sample_rate, self.hop_size)
 
   @property
   def crop_samples(self) -> int:

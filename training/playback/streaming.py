@@ -48,6 +48,7 @@ from ddsp import effects
 from ddsp import processors
 from ddsp import streaming_dsp
 from ddsp import synths
+from ddsp.features import frame_rates
 from ddsp.training import decoders
 from ddsp.training import gin_scope
 from ddsp.training import nn
@@ -286,7 +287,7 @@ class StreamingSynthesizer:
 
   @property
   def frame_rate(self) -> float:
-    return self.sample_rate / self.hop_size
+    return frame_rates.frame_rate_of(self.sample_rate, self.hop_size)
 
   @property
   def crop_samples(self) -> int:

@@ -50,7 +50,7 @@ from ddsp.training.playback import loading
 import numpy as np
 import soundfile as sf
 
-DEFAULT_BLOCK_SECONDS = 4.0
+DEFAULT_BLOCK_SECONDS = blocks.DEFAULT_BLOCK_SECONDS
 
 
 @dataclasses.dataclass
@@ -98,7 +98,7 @@ def stream_features(stream: audio_lib.AudioStream, frame_rate: float,
     [n_frames] and 'n_samples' (16 kHz samples read).
   """
   kwargs = {'model_capacity': crepe_model, 'viterbi': viterbi,
-            'block_frames': int(block_seconds * frame_rate)}
+            'block_frames': blocks.block_frames(block_seconds, frame_rate)}
   if power is None:
     extractor = f0_loudness.FeatureExtractor(frame_rate, **kwargs)
   else:
