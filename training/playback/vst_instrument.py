@@ -32,6 +32,7 @@ from typing import Any, Dict, Iterator, Optional
 
 from ddsp import errors
 from ddsp.training import inference
+from ddsp.training.playback import blocks
 from ddsp.training.playback import vst_contract
 from ddsp.training.playback import vst_runloop
 import numpy as np
@@ -165,7 +166,7 @@ class VstInstrument:
 
   @property
   def block_frames(self) -> int:
-    return max(1, int(self.block_seconds * self.frame_rate))
+    return blocks.block_frames(self.block_seconds, self.frame_rate)
 
   def reset(self) -> None:
     """GRU state, phase and noise back to the start of a stream."""
