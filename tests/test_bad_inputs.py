@@ -380,6 +380,9 @@ MIDI = _cases('ddsp_synthesize_midi', (
         ('model_name_offline',
          '!--model=flute --midi={midi} --output={out}/m.wav',
          ['127.0.0.1:9']),
+        ('model_vst_name_offline',
+         '!--model=vst:flute --midi={midi} --output={out}/m.wav',
+         ['127.0.0.1:9']),
     ])
 
 # No network: $DDSP_MODEL_BASE_URL is a closed port (see `_env`).

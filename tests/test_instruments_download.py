@@ -271,8 +271,9 @@ def test_a_corrupt_byte_is_refused_and_not_kept(host):
   assert 'was deleted' in str(e.value)
   violin = catalogue.resolve('violin')
   staging = instrument_cache.staging_path(violin)
-  assert DATA_FILE not in os.listdir(staging)
-  assert DATA_FILE + file_download.PARTIAL_SUFFIX not in os.listdir(staging)
+  held = os.listdir(staging) if os.path.isdir(staging) else []
+  assert DATA_FILE not in held
+  assert DATA_FILE + file_download.PARTIAL_SUFFIX not in held
   assert not instrument_cache.is_cached(violin)
   assert not os.path.exists(instrument_cache.instrument_path(violin))
   host.corrupt.clear()  # The host is repaired: the next call completes.
@@ -299,6 +300,22 @@ def test_no_network_says_what_to_do(monkeypatch):
   assert 'Cannot reach 127.0.0.1' in message
   assert 'DDSP_MODEL_BASE_URL' in message
   assert isinstance(raised.value, ConnectionError)
+
+
+def _tree(folder):
+  """Every folder and file below `folder` (empty when it does not exist)."""
+  return sorted(os.path.join(root, name) for root, dirs, files in
+                os.walk(folder) for name in dirs + files)
+
+
+@pytest.mark.parametrize('name', ['violin', 'vst:flute'])
+def test_a_fetch_without_network_leaves_the_cache_as_it_was(
+    name, cache, monkeypatch):
+  os.makedirs(cache)
+  monkeypatch.setenv('DDSP_MODEL_BASE_URL', closed_port_url())
+  with pytest.raises(storage_http.NoNetworkError):
+    downloads.fetch(name, progress=False)
+  assert _tree(cache) == []
 
 
 def test_a_host_that_does_not_answer_times_out(monkeypatch):

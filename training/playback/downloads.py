@@ -33,10 +33,11 @@ a missing object or folder (404) and a refused request (`storage_http`), a
 damaged or cut-off download (`file_download`).
 """
 
+import contextlib
 import os
 import shutil
 import sys
-from typing import Dict, List, Optional, Union
+from typing import Dict, Iterator, List, Optional, Union
 import zipfile
 
 from absl import logging
@@ -93,12 +94,34 @@ def _fetch_checkpoint(instrument: catalogue.Instrument,
                     'instead.', instrument.source, e, instrument.archive)
     _say(f'Listing {instrument.source} was refused: downloading '
          f'{instrument.archive} instead.', show)
-    os.makedirs(staging, exist_ok=True)
-    source = _fill_from_zip(instrument, staging, show)
+    with _staging_folder(staging):
+      source = _fill_from_zip(instrument, staging, show)
   else:
-    os.makedirs(staging, exist_ok=True)
-    source = _fill_from_objects(instrument, objects, staging, show)
+    with _staging_folder(staging):
+      source = _fill_from_objects(instrument, objects, staging, show)
   instrument_cache.install_folder(instrument, staging, source, cache_dir)
+
+
+@contextlib.contextmanager
+def _staging_folder(path: str) -> Iterator[str]:
+  """Makes `path` and its missing parents; on failure removes those empty.
+
+  A folder holding part of a download stays (the next call resumes it);
+  one a failed call left empty (no network, a 404) does not.
+  """
+  created, folder = [], os.path.abspath(path)
+  while not os.path.exists(folder):
+    created.append(folder)  # Deepest first.
+    folder = os.path.dirname(folder)
+  os.makedirs(path, exist_ok=True)
+  try:
+    yield path
+  except BaseException:
+    for folder in created:
+      if os.listdir(folder):
+        break  # Holds a partial download to resume, and so its parents.
+      os.rmdir(folder)
+    raise
 
 
 def _relative_name(name: str, prefix: str) -> str:
@@ -191,8 +214,8 @@ def _fetch_archive_models(instrument: catalogue.Instrument,
                           cache_dir: Optional[str], show: bool) -> None:
   """Downloads the zip of the DDSP-VST models and unpacks all of them."""
   staging = instrument_cache.staging_path(instrument, cache_dir)
-  os.makedirs(staging, exist_ok=True)
-  path = _download_archive(instrument, staging, show)
+  with _staging_folder(staging):
+    path = _download_archive(instrument, staging, show)
   try:
     with zipfile.ZipFile(path) as archive:
       held = set(archive.namelist())
