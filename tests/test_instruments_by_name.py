@@ -1,32 +1,24 @@
 """Instruments by name wherever a model is taken: load_instrument, the
 commands' --model, and DDSP-VST .tflite models played in Python.
 
-The instruments are served by `storage_emulator` (no network): a tiny
-checkpoint with random weights as a listed folder (violin) and as the zip
-of a folder whose listing is refused (flute), and a tiny DDSP-VST control
-model exported by the project's own export (`export.ckpt_to_saved_model`,
-`saved_model_to_tflite`) inside the DDSP-VST zip. Random weights still
-follow f0: the harmonic synthesis is driven by it.
+The instruments are served by `storage_emulator` (no network), made by
+`instrument_host`: a tiny checkpoint with random weights as a listed folder
+(violin) and as the zip of a folder whose listing is refused (flute), and a
+tiny DDSP-VST control model exported by the project's own export inside the
+DDSP-VST zip. Random weights still follow f0: the harmonic synthesis is
+driven by it.
 """
-import io
-import json
 import os
-import zipfile
 
 import command_runner
-import gin
+import instrument_host
 import numpy as np
 import pytest
 import soundfile as sf
-import streaming_models
-import storage_emulator
-import tensorflow as tf
 
 from ddsp import errors
 from ddsp import spectral_ops
 from ddsp.training import command_flags
-from ddsp.training import export
-from ddsp.training import models
 from ddsp.training.playback import blocks
 from ddsp.training.playback import catalogue
 from ddsp.training.playback import loading
@@ -34,85 +26,23 @@ from ddsp.training.playback import transfer
 from ddsp.training.playback import vst_contract
 from ddsp.training.playback import vst_instrument
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-VOICE = os.path.join(REPO, 'examples', 'audio', 'voice.flac')
-VOICE_SECONDS = 3.0
-COLAB = 'models/timbre_transfer_colab/2021-07-08/solo_{}_ckpt/'
-VST_ZIP = 'releases/DDSP-VST-Models.zip'
-METADATA = {'mean_min_pitch_note_hz': 220.0, 'mean_max_pitch_note_hz': 440.0,
-            'mean_min_power_note': -50.0, 'mean_max_power_note': -20.0,
-            'version': '0', 'export_time': '0'}
-
-
-def _zip_bytes(members):
-  buffer = io.BytesIO()
-  with zipfile.ZipFile(buffer, 'w') as z:
-    for name, data in members.items():
-      z.writestr(name, data)
-  return buffer.getvalue()
-
-
-def _folder_files(folder):
-  return {f: open(os.path.join(folder, f), 'rb').read()
-          for f in os.listdir(folder)}
-
-
-def _write_vst_tflite(folder):
-  """An untrained models/vst/vst.gin control model, exported to .tflite
-  with METADATA packed; -> its path."""
-  run = os.path.join(folder, 'run')
-  os.makedirs(run)
-  with open(os.path.join(REPO, 'gin', 'models', 'vst', 'vst.gin')) as f:
-    config = f.read() + '\nRnnFcDecoder.ch = 8\n'
-  with open(os.path.join(run, 'operative_config-0.gin'), 'w') as f:
-    f.write(config)
-  with gin.unlock_config():
-    gin.clear_config()
-    gin.parse_config(config)
-  tf.random.set_seed(0)
-  model = models.Autoencoder()
-  zeros = tf.zeros([1, 10, 1])
-  model.decoder({'f0_scaled': zeros, 'pw_scaled': zeros})
-  tf.train.Checkpoint(model=model).save(os.path.join(run, 'ckpt'))
-  with gin.unlock_config():
-    gin.clear_config()
-  save_dir = os.path.join(folder, 'export')
-  export.ckpt_to_saved_model(run, save_dir, vst_contract.CONTROL_MODEL)
-  metadata = os.path.join(folder, 'metadata.json')
-  with open(metadata, 'w') as f:
-    json.dump(METADATA, f)
-  return export.saved_model_to_tflite(save_dir, metadata_file=metadata)
+VOICE_SECONDS = instrument_host.VOICE_SECONDS
+METADATA = instrument_host.METADATA
 
 
 @pytest.fixture(scope='module')
 def fixtures(tmp_path_factory):
   """{'ckpt': tiny checkpoint folder, 'tflite': tiny DDSP-VST model,
   'voice': 3 s of the bundled voice}."""
-  folder = tmp_path_factory.mktemp('instruments')
-  ckpt = streaming_models.write_random_model(
-      str(folder / 'ckpt'), streaming_models.model_gin(
-          sample_rate=16000, frame_rate=50, n_harmonics=8, n_bands=8,
-          reverb_samples=64, rnn_channels=8))
-  audio, rate = sf.read(VOICE, dtype='float32')
-  voice = str(folder / 'voice.wav')
-  sf.write(voice, audio[:int(VOICE_SECONDS * rate)], rate)
-  return {'ckpt': ckpt, 'tflite': _write_vst_tflite(str(folder / 'vst')),
-          'voice': voice}
+  return instrument_host.write_instruments(
+      tmp_path_factory.mktemp('instruments'))
 
 
 @pytest.fixture
 def host(fixtures, tmp_path, monkeypatch):
   """The emulated host serving violin (folder), flute (zip only) and the
   DDSP-VST zip; a cache of the test's own."""
-  files = _folder_files(fixtures['ckpt'])
-  objects = {('ddsp', COLAB.format('violin') + f): d for f, d in files.items()}
-  objects[('ddsp', 'models/tf2/solo_flute_ckpt.zip')] = _zip_bytes(
-      {f'solo_flute_ckpt/{f}': d for f, d in files.items()})
-  tflite = open(fixtures['tflite'], 'rb').read()
-  objects[('ddsp-vst', VST_ZIP)] = _zip_bytes(
-      {f'DDSP-VST-Models/{n}.tflite': tflite for n in ('Violin', 'Flute')})
-  emulator = storage_emulator.StorageEmulator(objects).start()
-  emulator.refused_listings.add(COLAB.format('flute'))
+  emulator = instrument_host.start_host(fixtures)
   monkeypatch.setenv('DDSP_MODEL_BASE_URL', emulator.base_url)
   monkeypatch.setenv('DDSP_CACHE', str(tmp_path / 'cache'))
   yield emulator
@@ -227,6 +157,30 @@ def test_vst_metadata_with_a_reversed_range_is_refused():
   with pytest.raises(vst_contract.VSTExportError, match='above'):
     vst_instrument.metadata_statistics(
         dict(METADATA, mean_min_power_note=0.0))
+
+
+@pytest.mark.parametrize('kind,db_key', [('ckpt', 'loudness_db'),
+                                          ('tflite', 'power_db')])
+def test_features_are_what_the_instrument_is_fed(kind, db_key, fixtures):
+  """Loudness for the checkpoint, power for the DDSP-VST model (as
+  `PowerFeatureExtractor` computes it), at 50 frames/s either way; the same
+  from one array as from blocks of it."""
+  from ddsp.features import f0_loudness  # pylint: disable=g-import-not-at-top
+  player = loading.load_instrument(fixtures[kind])
+  audio, _ = sf.read(fixtures['voice'], dtype='float32')
+  whole = transfer.instrument_features(player, [audio], 'tiny', False)
+  assert sorted(whole) == sorted(['f0_hz', 'f0_confidence', db_key,
+                                  'n_samples'])
+  assert whole['f0_hz'].size == audio.size // 320 + player.extra_frames
+  pieces = transfer.instrument_features(
+      player, (audio[i:i + 7000] for i in range(0, audio.size, 7000)),
+      'tiny', False, block_seconds=1.0)
+  np.testing.assert_allclose(pieces[db_key], whole[db_key], atol=1e-3)
+  if db_key == 'power_db':
+    power = f0_loudness.PowerFeatureExtractor(
+        50, vst_contract.FRAME_SIZE, model_capacity='tiny',
+        viterbi=False).stream([audio])['power_db']
+    np.testing.assert_allclose(whole['power_db'], power, atol=1e-4)
 
 
 # ---------------------------------------------------------------------------

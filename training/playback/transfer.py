@@ -35,7 +35,7 @@ once, so peak memory does not grow with the input.
 import dataclasses
 import os
 import time
-from typing import Any, Dict, Optional
+from typing import Any, Dict, Iterable, Optional
 
 from ddsp import atomic_files
 from ddsp import crepe_frontend
@@ -97,14 +97,52 @@ def stream_features(stream: audio_lib.AudioStream, frame_rate: float,
     dict with 'f0_hz', 'f0_confidence', 'loudness_db' (or 'power_db')
     [n_frames] and 'n_samples' (16 kHz samples read).
   """
+  return _extractor(frame_rate, crepe_model, viterbi, block_seconds,
+                    power).stream(stream.blocks(), extra_frames)
+
+
+def _extractor(frame_rate, crepe_model, viterbi, block_seconds, power):
+  """The f0 and loudness (or power, when `power` is given) extractor."""
   kwargs = {'model_capacity': crepe_model, 'viterbi': viterbi,
             'block_frames': blocks.block_frames(block_seconds, frame_rate)}
   if power is None:
-    extractor = f0_loudness.FeatureExtractor(frame_rate, **kwargs)
-  else:
-    extractor = f0_loudness.PowerFeatureExtractor(
-        frame_rate, power.frame_size, **kwargs)
-  return extractor.stream(stream.blocks(), extra_frames)
+    return f0_loudness.FeatureExtractor(frame_rate, **kwargs)
+  return f0_loudness.PowerFeatureExtractor(frame_rate, power.frame_size,
+                                           **kwargs)
+
+
+def instrument_features(synth: blocks.Player,
+                        audio_blocks: Iterable[np.ndarray],
+                        crepe_model: Optional[str] = 'full',
+                        viterbi: bool = True,
+                        block_seconds: float = DEFAULT_BLOCK_SECONDS
+                       ) -> Dict[str, Any]:
+  """What an instrument is fed, computed from 16 kHz audio.
+
+  f0 and its confidence at the instrument's frame rate, with loudness, or
+  power for a model that takes power (a DDSP-VST model), computed as it was
+  in the model's training; `extra_frames` frames past the last whole hop.
+  `ddsp_timbre_transfer` and the timbre-transfer notebook both use it.
+
+  Args:
+    synth: The instrument (`loading.load_instrument`).
+    audio_blocks: Iterable of float32 [n] arrays at 16 kHz: one whole
+      recording, or consecutive blocks of it.
+    crepe_model: CREPE model size for f0.
+    viterbi: Viterbi smoothing of f0.
+    block_seconds: Audio analysed at once.
+
+  Returns:
+    dict with 'f0_hz', 'f0_confidence' and `synth.db_key` [n_frames], and
+    'n_samples' (16 kHz samples read).
+
+  Raises:
+    errors.BadValueError: the model computed power of frames that are not
+      centred.
+  """
+  return _extractor(synth.frame_rate, crepe_model, viterbi, block_seconds,
+                    _power_feature(synth)).stream(audio_blocks,
+                                                  synth.extra_frames)
 
 
 def _power_feature(synth: blocks.Player
@@ -287,9 +325,8 @@ def transfer_file(model: str,
                                   crossfade_seconds, noise_seed,
                                   progress=verbose)
   t1 = time.time()
-  feats = stream_features(stream, synth.frame_rate, crepe_model, viterbi,
-                          block_seconds, _power_feature(synth),
-                          synth.extra_frames)
+  feats = instrument_features(synth, stream.blocks(), crepe_model, viterbi,
+                              block_seconds)
   if feats['f0_hz'].size <= synth.extra_frames:
     raise errors.BadValueError(f'Input {input_path} is too short (less than '
                                'one frame): give a longer recording.')
