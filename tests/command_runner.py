@@ -23,6 +23,7 @@ names can run one after the other.
 import contextlib
 import dataclasses
 import importlib
+import logging as std_logging
 import json
 import os
 import signal
@@ -170,8 +171,12 @@ def run_in_process(module_name: str, argv: Sequence[str],
   module = importlib.import_module(module_name)
   _fresh_state(module)
   before = listing(watch)
+  # Parsing flags sets absl's logger to --verbosity (WARNING): put back the
+  # level the process had, so later tests still capture INFO logs.
+  absl_level = std_logging.getLogger('absl').level
   with _captured(1, 'stdout') as out, _captured(2, 'stderr') as err:
     code = _call(module, argv, timeout)
+  std_logging.getLogger('absl').setLevel(absl_level)
   _fresh_state(module)
   _leave_global_flags(module)
   new_paths = sorted(listing(watch) - before)

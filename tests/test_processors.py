@@ -504,7 +504,10 @@ def test_gin_run_dag_verbose_binding_logs_shapes(clean_gin, caplog):
   gin.parse_config('run_dag.verbose = True')
   group = processors.ProcessorGroup(dag=[(processors.Add(), ['a', 'b'])])
   import logging  # pylint: disable=g-import-not-at-top
-  with caplog.at_level(logging.INFO):
+  # The absl logger's own level too: absl sets it when a command parses
+  # its flags (--verbosity), which other tests in the process may do.
+  with caplog.at_level(logging.INFO), caplog.at_level(logging.INFO,
+                                                      logger='absl'):
     group({'a': tf.ones([1, 3]), 'b': tf.ones([1, 3])})
   assert 'Input to Module: add' in caplog.text
   assert '[1, 3]' in caplog.text
