@@ -17,7 +17,7 @@
 For each rate: TFRecords of the recordings (CREPE tiny, 1 s examples),
 a short run of models/solo_instrument.gin or solo_instrument_48k.gin with
 a small decoder (64 units), then on 8 training examples
-(training/rate_check.py):
+(benchmarks/rate_check.py):
 
 * the mean total loss and harmonic amplitude of every summary period;
 * the median pitch error of the harmonic output (CREPE) against the data's
@@ -44,7 +44,9 @@ os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
 
 # pylint: disable=g-import-not-at-top,wrong-import-position
 import ddsp  # noqa: F401  (sets up Keras 2 before tensorflow_probability)
-from ddsp.training import rate_check
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import rate_check  # pylint: disable=g-bad-import-order
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUNDLED_VIOLIN = [os.path.join(REPO, 'examples', 'audio', f'violin_{x}.flac')

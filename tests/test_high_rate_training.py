@@ -15,7 +15,7 @@
 """A 48 kHz model trained next to a 16 kHz one, and played by timbre transfer.
 
 Both rates train the same few steps (small decoder, 1 s examples of the
-bundled violin, training/rate_check.py). Their harmonic synthesizer must
+bundled violin, benchmarks/rate_check.py). Their harmonic synthesizer must
 keep carrying the sound (not fade out behind the noise, as 60 harmonics at
 48 kHz do) and play the data's pitch; ddsp_timbre_transfer with the 48 kHz
 checkpoint writes 48 kHz audio as long as its input. The numbers of longer
@@ -30,9 +30,10 @@ import pytest
 import soundfile as sf
 
 from ddsp.features import resampling
-from ddsp.training import rate_check
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(REPO, 'benchmarks'))
+import rate_check  # pylint: disable=g-import-not-at-top,wrong-import-position
 VIOLIN = os.path.join(REPO, 'examples', 'audio', 'violin_a.flac')
 STEPS = 40
 RATES = (16000, 48000)
