@@ -13,10 +13,8 @@ of the timbre-transfer notebook's picker (`test_notebooks`):
 
 Random weights still follow f0: the harmonic synthesis is driven by it.
 """
-import io
 import json
 import os
-import zipfile
 
 import gin
 import soundfile as sf
@@ -37,15 +35,6 @@ VST_ZIP = 'releases/DDSP-VST-Models.zip'
 METADATA = {'mean_min_pitch_note_hz': 220.0, 'mean_max_pitch_note_hz': 440.0,
             'mean_min_power_note': -50.0, 'mean_max_power_note': -20.0,
             'version': '0', 'export_time': '0'}
-
-
-def zip_bytes(members):
-  """The bytes of a zip holding {name: bytes}."""
-  buffer = io.BytesIO()
-  with zipfile.ZipFile(buffer, 'w') as z:
-    for name, data in members.items():
-      z.writestr(name, data)
-  return buffer.getvalue()
 
 
 def folder_files(folder):
@@ -107,10 +96,10 @@ def start_host(instruments):
   (Violin and Flute), made of `write_instruments`' files. Stop it."""
   files = folder_files(instruments['ckpt'])
   objects = {('ddsp', COLAB.format('violin') + f): d for f, d in files.items()}
-  objects[('ddsp', FLUTE_ZIP)] = zip_bytes(
+  objects[('ddsp', FLUTE_ZIP)] = storage_emulator.zip_bytes(
       {f'solo_flute_ckpt/{f}': d for f, d in files.items()})
   tflite = open(instruments['tflite'], 'rb').read()
-  objects[('ddsp-vst', VST_ZIP)] = zip_bytes(
+  objects[('ddsp-vst', VST_ZIP)] = storage_emulator.zip_bytes(
       {f'DDSP-VST-Models/{n}.tflite': tflite for n in ('Violin', 'Flute')})
   emulator = storage_emulator.StorageEmulator(objects).start()
   emulator.refused_listings.add(COLAB.format('flute'))

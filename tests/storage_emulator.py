@@ -21,10 +21,21 @@ recorded in `requests` as (path with query, Range header or '').
 import base64
 import hashlib
 import http.server
+import io
 import json
 import socket
 import threading
 import urllib.parse
+import zipfile
+
+
+def zip_bytes(members):
+  """The bytes of a zip holding {name: bytes} (as the hosts serve zips)."""
+  buffer = io.BytesIO()
+  with zipfile.ZipFile(buffer, 'w') as z:
+    for name, data in members.items():
+      z.writestr(name, data)
+  return buffer.getvalue()
 
 
 def _crc32c_table():

@@ -7,13 +7,11 @@ x-goog-hash, Range requests) and injects the faults under test.
 """
 import email
 import http.client
-import io
 import logging
 import os
 import socket
 import subprocess
 import sys
-import zipfile
 
 import numpy as np
 import pytest
@@ -54,14 +52,6 @@ def folder_objects(name, files, bucket='ddsp'):
   objects = {(bucket, prefix): b''}  # What the web console leaves behind.
   objects.update({(bucket, prefix + f): data for f, data in files.items()})
   return objects
-
-
-def zip_bytes(members):
-  buffer = io.BytesIO()
-  with zipfile.ZipFile(buffer, 'w') as z:
-    for name, data in members.items():
-      z.writestr(name, data)
-  return buffer.getvalue()
 
 
 def vst_models():
@@ -334,7 +324,7 @@ def test_a_host_that_does_not_answer_times_out(monkeypatch):
 # ---------------------------------------------------------------------------
 def test_a_refused_listing_falls_back_to_the_zip(host, caplog):
   host.refused_listings.add(COLAB.format('violin'))
-  host.objects[('ddsp', 'models/tf2/solo_violin_ckpt.zip')] = zip_bytes(
+  host.objects[('ddsp', 'models/tf2/solo_violin_ckpt.zip')] = storage_emulator.zip_bytes(
       {f'solo_violin_ckpt/{f}': data for f, data in VIOLIN.items()})
   with caplog.at_level(logging.WARNING, logger='absl'):
     path = downloads.fetch('violin', progress=False)
@@ -357,7 +347,7 @@ def test_a_refused_listing_without_a_zip_is_an_error(host):
 # ---------------------------------------------------------------------------
 def test_one_vst_zip_gives_all_eleven_models(host, cache, monkeypatch):
   models = vst_models()
-  host.objects[('ddsp-vst', VST_ZIP)] = zip_bytes(models)
+  host.objects[('ddsp-vst', VST_ZIP)] = storage_emulator.zip_bytes(models)
   path = downloads.fetch('vst:Flute', progress=False)
   vst_folder = os.path.join(cache, 'instruments', 'vst')
   assert path == os.path.join(vst_folder, 'Flute.tflite')
@@ -378,7 +368,7 @@ def test_a_missing_vst_zip_is_a_404(host):
 def test_a_vst_zip_without_the_model_says_so(host):
   models = vst_models()
   del models['DDSP-VST-Models/Sitar.tflite']
-  host.objects[('ddsp-vst', VST_ZIP)] = zip_bytes(models)
+  host.objects[('ddsp-vst', VST_ZIP)] = storage_emulator.zip_bytes(models)
   with pytest.raises(storage_http.NotOnServerError,
                      match='holds no DDSP-VST-Models/Sitar.tflite'):
     downloads.fetch('vst:sitar', progress=False)
