@@ -30,6 +30,7 @@ import soundfile as sf
 import tensorflow as tf
 
 from ddsp.features import tfrecord_layout
+from ddsp.training import gin_scope
 from ddsp.training import gin_setup
 from ddsp.training import inference
 from ddsp.training import models
@@ -112,11 +113,16 @@ def test_model_reads_the_centered_layout_and_outputs_the_example(
 
 
 def _start_amplitudes(model):
-  """(harmonic, noise) amplitude of a zero decoder output, per the config."""
+  """(harmonic, noise) amplitude of a zero decoder output, per the config.
+
+  The scale functions are gin references, read in the model's own
+  configuration when it has one (a model loaded from a checkpoint).
+  """
   group = model.processor_group
   zero = tf.zeros([])
-  return (float(group.harmonic.scale_fn(zero)),
-          float(group.filtered_noise.scale_fn(zero)))
+  with gin_scope.entered(model):
+    return (float(group.harmonic.scale_fn(zero)),
+            float(group.filtered_noise.scale_fn(zero)))
 
 
 def test_harmonic_part_starts_quieter_than_the_noise(parsed_config):

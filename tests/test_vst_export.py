@@ -61,11 +61,15 @@ def _run(module, *args):
                            env={'TF_CPP_MIN_LOG_LEVEL': '3'})
 
 
+def _export_outcome(*args):
+  """Runs ddsp_export in this process: its `command_runner.Outcome`."""
+  return command_runner.run_in_process('ddsp.training.ddsp_export',
+                                       ['ddsp_export', *args], timeout=900)
+
+
 def _export_main(*args):
   """Runs ddsp_export in this process: (exit status, stdout)."""
-  outcome = command_runner.run_in_process('ddsp.training.ddsp_export',
-                                          ['ddsp_export', *args],
-                                          timeout=900)
+  outcome = _export_outcome(*args)
   return outcome.code, outcome.stdout
 
 
@@ -103,13 +107,15 @@ def test_export_that_breaks_the_contract_fails_the_command(vst_run, tmp_path,
                                                           monkeypatch):
   monkeypatch.setattr(vst_contract, 'check_tflite',
                       lambda path: ['a forced violation'])
-  code, out = _export_main(
+  outcome = _export_outcome(
       f'--model_path={vst_run["run"]}', f'--save_dir={tmp_path / "export"}',
       '--inference_model=vst_stateless_predict_controls', '--tflite',
       '--notfjs', '--noreverb')
-  assert '  - a forced violation' in out
-  assert str(code).startswith('ddsp_export: The export in ')
-  assert 'breaks the DDSP-VST contract' in str(code)
+  assert '  - a forced violation' in outcome.stdout
+  assert outcome.code == 1
+  assert 'ddsp_export: error: ' in outcome.stderr
+  assert 'breaks the DDSP-VST contract' in outcome.stderr
+  assert 'Traceback' not in outcome.stderr
 
 
 def test_metadata_records_the_violins_note_range(vst_run):
