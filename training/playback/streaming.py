@@ -29,6 +29,12 @@ So the concatenated output of a stream is the model's whole-sequence output
 whatever the block lengths, up to float32 round-off in the decoder and the
 noise generator (seed it to make the noise repeat too).
 
+Voices: an engine of `n_voices` plays that many streams of one model at
+once (the notes of a polyphonic part), as one batch through the decoder:
+the GRU state is [n_voices, units], each voice has its own oscillator and
+noise; the dry voices are summed, then reverberated and cropped once (both
+are linear, so this is the sum of the voices' outputs).
+
 The engine understands the processor group of the DDSP autoencoders:
 Harmonic + FilteredNoise -> Add [-> Reverb (trainable IR, also the
 FilteredNoiseReverb of models/vst/vst.gin, its IR drawn once)] [-> Crop],
@@ -193,7 +199,7 @@ def _check_supported(model):
 
 
 def _scaled_features(preprocessor, f0_hz, db):
-  """Preprocessor outputs of [1, n] inputs, without resampling.
+  """Preprocessor outputs of [voices, n] inputs, without resampling.
 
   The preprocessors resample to their fixed `time_steps`; a block has its
   own length, and resampling a length to itself is the identity, so only
@@ -216,12 +222,13 @@ def decode_with_state(decoder, features, state):
 
   Args:
     decoder: decoders.RnnFcDecoder (not stateless) with a GRU.
-    features: Dict holding the decoder's input keys, [1, n_frames, 1] each.
-    state: [1, rnn_channels] GRU state before the first frame.
+    features: Dict holding the decoder's input keys, [batch, n_frames, 1]
+      each (batch = voices).
+    state: [batch, rnn_channels] GRU state before the first frame.
 
   Returns:
-    (outputs dict of [1, n_frames, size] by output split,
-     final state [1, rnn_channels]).
+    (outputs dict of [batch, n_frames, size] by output split,
+     final state [batch, rnn_channels]).
   """
   inputs = [core.tf_float32(features[k]) for k in decoder.input_keys]
   stacked = [stack(x) for stack, x in zip(decoder.input_stacks, inputs)]
@@ -240,7 +247,7 @@ class StreamingSynthesizer:
   """
 
   def __init__(self, model, noise_seed: Optional[int] = None,
-               jit_compile: bool = False):
+               jit_compile: bool = False, n_voices: int = 1):
     """Wraps a restored model.
 
     Args:
@@ -250,6 +257,8 @@ class StreamingSynthesizer:
       jit_compile: Compile the decoder with XLA: 2-3x faster per block on
         CPU, but each new block length compiles for seconds, so it pays
         off for a stream of many blocks of one length (live use).
+      n_voices: Streams played at once as one batch (voice v's noise is
+        seeded noise_seed + v).
 
     Raises:
       UnsupportedModelError: the model has layers the engine cannot carry.
@@ -262,21 +271,28 @@ class StreamingSynthesizer:
     layout = _synth_layout(model.processor_group)
     self._harmonic, self._harmonic_keys = layout.harmonic, layout.harmonic_keys
     self._noise, self._noise_keys = layout.noise, layout.noise_keys
+    self.n_voices = int(n_voices)
+    if self.n_voices < 1:
+      raise ValueError(f'n_voices must be >= 1, got {n_voices}.')
     self._state_size = int(model.decoder.rnn.units)
-    self._state = tf.zeros([1, self._state_size])
+    self._state = tf.zeros([self.n_voices, self._state_size])
     self._block_controls = tf.function(self._block_controls_fn,
                                        reduce_retracing=True,
                                        autograph=False,
                                        jit_compile=jit_compile)
-    self.oscillator = streaming_dsp.HarmonicOscillator(
-        self.sample_rate, self.hop_size,
-        self._harmonic.amp_resample_method)
+    self.oscillators = [streaming_dsp.HarmonicOscillator(
+        self.sample_rate, self.hop_size, self._harmonic.amp_resample_method)
+                        for _ in range(self.n_voices)]
     one_frame = tf.zeros([1, 1])
     with gin_scope.entered(model):
       ir_size = int(self._block_controls_fn(
-          one_frame, one_frame, self._state)[2].shape[-1])  # Eager.
-    self.noise = streaming_dsp.FilteredNoiseStream(self.hop_size, ir_size,
-                                                   noise_seed)
+          one_frame, one_frame, self._state[:1])[2].shape[-1])  # Eager.
+    self.noises = [streaming_dsp.FilteredNoiseStream(
+        self.hop_size, ir_size,
+        None if noise_seed is None else noise_seed + v)
+                   for v in range(self.n_voices)]
+    # Voice 0 (the only one of a one-voice engine).
+    self.oscillator, self.noise = self.oscillators[0], self.noises[0]
     self.reverb = None
     if layout.reverb is not None:
       ir = layout.reverb.get_controls(tf.zeros([1, self.hop_size]))['ir']
@@ -297,9 +313,9 @@ class StreamingSynthesizer:
 
   def reset(self):
     """Zero GRU state, zero phase, empty tails: a new stream."""
-    self._state = tf.zeros([1, self._state_size])
-    self.oscillator.reset()
-    self.noise.reset()
+    self._state = tf.zeros([self.n_voices, self._state_size])
+    for stage in self.oscillators + self.noises:
+      stage.reset()
     for stage in (self.reverb, self.crop):
       if stage is not None:
         stage.reset()
@@ -307,7 +323,7 @@ class StreamingSynthesizer:
                      'noise': np.zeros([0], np.float32)}
 
   def _block_controls_fn(self, f0_hz, db, state):
-    """[1, n] features -> harmonic amplitudes, f0, noise IRs, next state."""
+    """[V, n] features -> harmonic amplitudes, f0, noise IRs, next state."""
     features = _scaled_features(self.model.preprocessor, f0_hz, db)
     outputs, next_state = decode_with_state(self.model.decoder, features,
                                             state)
@@ -319,14 +335,14 @@ class StreamingSynthesizer:
     irs = core.frequency_impulse_response(noise['magnitudes'],
                                           self._noise.window_size)
     amps = harm['amplitudes'] * harm['harmonic_distribution']
-    return amps[0], harm['f0_hz'][0, :, 0], irs[0], next_state
+    return amps, harm['f0_hz'][:, :, 0], irs, next_state
 
   def _controls(self, f0_hz, db):
-    """numpy (harmonic amplitudes [n, k], f0 [n], IRs [n, ir], state)."""
+    """[V, n] -> numpy (amplitudes [V, n, k], f0 [V, n], IRs [V, n, ir]),
+    and the next state."""
     with gin_scope.entered(self.model):  # A new block length traces.
       amps, f0, irs, state = self._block_controls(
-          tf.constant(f0_hz[np.newaxis]), tf.constant(db[np.newaxis]),
-          self._state)
+          tf.constant(f0_hz), tf.constant(db), self._state)
     return amps.numpy(), f0.numpy(), irs.numpy(), state
 
   def process(self, f0_hz: np.ndarray,
@@ -334,30 +350,41 @@ class StreamingSynthesizer:
     """Synthesises the next block of frames.
 
     Args:
-      f0_hz: [n_frames] fundamental frequency (Hz), >= 0.
-      db: [n_frames] loudness (or power for a power preprocessor) in dB.
+      f0_hz: [n_frames] fundamental frequency (Hz), >= 0; [n_voices,
+        n_frames] for an engine of several voices.
+      db: Same shape: loudness (or power for a power preprocessor) in dB.
 
     Returns:
       {'harmonic', 'noise', 'audio'}: float32 [n], the samples now final
-      (n is about n_frames * hop_size; the stream lags one frame behind).
-      'audio' is the model's output (with its reverb and crop); the other
-      two are the dry synthesizer signals.
+      (n is about n_frames * hop_size; the stream lags one frame behind),
+      summed over the voices. 'audio' is the model's output (with its
+      reverb and crop); the other two are the dry synthesizer signals.
 
     Raises:
-      ValueError: features of different lengths, not finite, or f0 < 0.
+      ValueError: features of different lengths, not finite, f0 < 0, or
+        not one row per voice.
     """
-    f0_hz = np.asarray(f0_hz, np.float32).reshape([-1])
-    db = np.asarray(db, np.float32).reshape([-1])
-    _check_features(f0_hz, db, self.db_key)
+    f0_hz = np.asarray(f0_hz, np.float32)
+    db = np.asarray(db, np.float32)
+    _check_features(f0_hz.reshape([-1]), db.reshape([-1]), self.db_key)
+    if f0_hz.size % self.n_voices or (self.n_voices > 1 and
+                                      f0_hz.shape[0] != self.n_voices):
+      raise ValueError(f'Features of shape {f0_hz.shape} for an engine of '
+                       f'{self.n_voices} voices: give [n_voices, n_frames].')
+    f0_hz = f0_hz.reshape([self.n_voices, -1])
+    db = db.reshape([self.n_voices, -1])
     if not f0_hz.size:
       return self._mix(np.zeros([0], np.float32), np.zeros([0], np.float32))
     amps, f0, irs, self._state = self._controls(f0_hz, db)
-    return self._mix(self.oscillator.process(f0, amps),
-                     self.noise.process(irs))
+    return self._mix(
+        _sum([osc.process(f0[v], amps[v])
+              for v, osc in enumerate(self.oscillators)]),
+        _sum([noise.process(irs[v]) for v, noise in enumerate(self.noises)]))
 
   def flush(self) -> Dict[str, np.ndarray]:
     """The rest of the stream; then the engine is ready for a new one."""
-    parts = self._mix(self.oscillator.flush(), self.noise.flush())
+    parts = self._mix(_sum([osc.flush() for osc in self.oscillators]),
+                      _sum([noise.flush() for noise in self.noises]))
     self.reset()
     return parts
 
@@ -374,6 +401,11 @@ class StreamingSynthesizer:
     if self.crop is not None:
       parts['audio'] = self.crop.process(parts['audio'])
     return parts
+
+
+def _sum(signals: List[np.ndarray]) -> np.ndarray:
+  """Sum of the voices' signals (the one signal itself for one voice)."""
+  return signals[0] if len(signals) == 1 else np.sum(signals, axis=0)
 
 
 class CropStream:
