@@ -14,7 +14,7 @@
 
 """Every shipped training config keeps its harmonic part on a bundled clip.
 
-A short run (30 steps) of each config people train instruments with, on
+A short run (20 steps) of each config people train instruments with, on
 the bundled violin, for two seeds, with the automatic restart off: the
 collapse detector never fires and the harmonic part stays above the
 detector's threshold at every summary (patience 2: armed from step 20).
@@ -39,7 +39,7 @@ import pytest
 import training_toys
 
 VIOLIN = os.path.join(training_toys.REPO, 'examples', 'audio', 'violin_a.flac')
-STEPS = 30
+STEPS = 20
 NARROW = ('RnnFcDecoder.rnn_channels = 128', 'RnnFcDecoder.ch = 128',
           'batch_size = 2')
 # config: (data layout (sample_rate, frame_rate, centered), extra bindings).
