@@ -26,9 +26,16 @@ group, an encoder, an LSTM ...) fall back, with a logged note, to
 independent blocks: block j covers frames [j*B, (j+1)*B), the model also
 sees `preroll` frames before it (RNN warm-up, reverb tail) and `crossfade`
 frames after it, which are crossfaded linearly into the next block.
+
+Voices (`synthesize_voices`): several feature tracks of one instrument
+played at once and summed, the notes of a polyphonic part. A streamed
+checkpoint runs them as one batch per block through one engine; otherwise
+(`batched=False`, or a DDSP-VST instrument) each voice has its own stream,
+all advanced block by block together.
 """
 
-from typing import Any, Dict, Iterator, NamedTuple, Optional, Protocol
+from typing import (Any, Callable, Dict, Iterator, List, NamedTuple,
+                    Optional, Protocol, Tuple)
 
 from absl import logging
 from ddsp import errors
@@ -150,6 +157,72 @@ class Player(Protocol):
                         db: np.ndarray) -> Iterator[np.ndarray]:
     """Audio of a whole feature track, block by block, from a fresh state."""
 
+  def voices(self, n_voices: int, batched: bool = True) -> 'VoiceStream':
+    """A fresh stream of `n_voices` voices of this instrument."""
+
+
+class VoiceStream(NamedTuple):
+  """Voices of one instrument advanced together.
+
+  Attributes:
+    process: (f0_hz [V, n], db [V, n]) -> the next samples of their sum,
+      float32 [m].
+    flush: () -> the rest of the stream (its last samples).
+    block_frames: Frames per call.
+  """
+  process: Callable[[np.ndarray, np.ndarray], np.ndarray]
+  flush: Callable[[], np.ndarray]
+  block_frames: int
+
+
+def one_by_one(streams: List[Tuple[Callable, Callable]],
+               block: int) -> VoiceStream:
+  """Voices each with its own (process, flush), summed.
+
+  Voice streams of one instrument give as many samples per frame, so the
+  sums line up.
+  """
+  def process(f0_hz, db):
+    return np.sum([p(f0_hz[v], db[v]) for v, (p, _) in enumerate(streams)],
+                  axis=0).astype(np.float32)
+
+  def flush():
+    return np.sum([f() for _, f in streams], axis=0).astype(np.float32)
+
+  return VoiceStream(process, flush, block)
+
+
+def synthesize_voices(synth: Player, f0_hz: np.ndarray, db: np.ndarray,
+                      batched: bool = True) -> Iterator[np.ndarray]:
+  """The sum of several voices' audio, block by block.
+
+  One voice plays exactly as `synthesize_stream` (`batched`).
+
+  Args:
+    synth: The instrument.
+    f0_hz: float32 [n_voices, n_frames].
+    db: float32 [n_voices, n_frames], loudness or power (`db_key`).
+    batched: One batch per block through the engine (when the instrument
+      has one); False: voices one by one.
+
+  Yields:
+    float32 audio blocks; concatenated as long as one voice's output.
+  """
+  f0_hz, db = np.asarray(f0_hz, np.float32), np.asarray(db, np.float32)
+  if f0_hz.ndim != 2 or f0_hz.shape != db.shape:
+    raise ValueError(f'f0_hz {f0_hz.shape} and {synth.db_key} {db.shape}: '
+                     'give both as [n_voices, n_frames].')
+  if batched and len(f0_hz) == 1:
+    yield from synthesize_stream(synth, f0_hz[0], db[0])
+    return
+  stream = synth.voices(len(f0_hz), batched)
+  for start in range(0, f0_hz.shape[1], stream.block_frames):
+    end = start + stream.block_frames
+    audio = stream.process(f0_hz[:, start:end], db[:, start:end])
+    if audio.size:
+      yield audio
+  yield stream.flush()
+
 
 class BlockSynthesizer(inference.AutoencoderInference):
   """A trained autoencoder (with its reverb) that synthesises in blocks.
@@ -183,6 +256,7 @@ class BlockSynthesizer(inference.AutoencoderInference):
       statistics: Dataset statistics of its training data, or None.
     """
     self.statistics = statistics
+    self.noise_seed = noise_seed
     self.block_seconds = block_seconds
     self.preroll_seconds = preroll_seconds
     self.crossfade_seconds = crossfade_seconds
@@ -231,6 +305,31 @@ class BlockSynthesizer(inference.AutoencoderInference):
     features = {'f0_hz': np.zeros([1, 1], np.float32),
                 self.db_key: np.zeros([1, 1], np.float32)}
     models.Autoencoder.call(self, features, training=False)
+
+  def voices(self, n_voices: int, batched: bool = True) -> VoiceStream:
+    """A fresh stream of voices (`Player`): one engine of `n_voices` (one
+    batch per block), or one engine per voice (`batched=False`).
+
+    Raises:
+      errors.BadValueError: several voices of a model the streaming engine
+        does not support.
+    """
+    if self.engine is None:
+      raise errors.BadValueError(
+          f'{self.gin_file}: the streaming engine does not support this '
+          f'model ({streaming.unsupported_reason(self)}), so it plays one '
+          'voice only: play its parts monophonically (--voices=1).')
+    seed = self.noise_seed
+    if batched:
+      engines = [streaming.StreamingSynthesizer(self, seed, n_voices=n_voices)]
+    else:
+      engines = [streaming.StreamingSynthesizer(
+          self, None if seed is None else seed + v) for v in range(n_voices)]
+    streams = [(lambda f, d, e=e: e.process(f, d)['audio'],
+                lambda e=e: e.flush()['audio']) for e in engines]
+    if batched:
+      return VoiceStream(*streams[0], self.plan.block)
+    return one_by_one(streams, self.plan.block)
 
   def synthesize_blocks(self, f0_hz: np.ndarray,
                         loudness_db: np.ndarray) -> Iterator[np.ndarray]:

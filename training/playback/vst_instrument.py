@@ -161,8 +161,9 @@ class VstInstrument:
     self.statistics = read_statistics(tflite_path)
     seed = (np.random.SeedSequence().entropy % 2**32 if noise_seed is None
             else noise_seed)
+    self.seed = int(seed)
     self.synthesizer = vst_runloop.HopSynthesizer(
-        self.sample_rate, self.hop_size, seed=int(seed))
+        self.sample_rate, self.hop_size, seed=self.seed)
 
   @property
   def block_frames(self) -> int:
@@ -179,6 +180,19 @@ class VstInstrument:
     _, audio = vst_runloop.play_frames(self.model, self.synthesizer,
                                        f0_hz, power_db)
     return audio.astype(np.float32)
+
+  def voices(self, n_voices: int,
+             batched: bool = True) -> blocks.VoiceStream:
+    """A fresh stream of voices (`blocks.Player`): the plugin's model runs
+    one frame of one voice at a time, so each voice is its own instrument
+    (`batched` does not apply)."""
+    del batched
+    players = [VstInstrument(self.path, self.block_seconds,
+                             (self.seed + v) % 2**32)
+               for v in range(n_voices)]
+    return blocks.one_by_one(
+        [(p.process, lambda: np.zeros([0], np.float32)) for p in players],
+        self.block_frames)
 
   def synthesize_blocks(self, f0_hz: np.ndarray,
                         power_db: np.ndarray) -> Iterator[np.ndarray]:
