@@ -376,14 +376,20 @@ def fit_to_range(notes: Sequence[Note], model_range: ModelRange,
   return out
 
 
+def place_notes(notes: Sequence[Note], settings: Settings,
+                model_range: ModelRange, report: Report) -> List[Note]:
+  """Notes transposed, then fitted to the model range (`fit_to_range`)."""
+  notes = [dataclasses.replace(n, pitch=n.pitch + settings.transpose)
+           for n in notes]
+  return fit_to_range(notes, model_range, settings.out_of_range, report)
+
+
 def prepare_notes(part: Part, settings: Settings, model_range: ModelRange
                  ) -> Tuple[List[Note], Report]:
   """Monophonic, transposed, in-range notes of a part, and the report."""
   notes, overlaps = monophonic(part.notes, settings.overlap)
-  notes = [dataclasses.replace(n, pitch=n.pitch + settings.transpose)
-           for n in notes]
   report = Report(n_notes=len(notes), overlaps=overlaps)
-  notes = fit_to_range(notes, model_range, settings.out_of_range, report)
+  notes = place_notes(notes, settings, model_range, report)
   return notes, report
 
 
@@ -592,6 +598,30 @@ def performance_curves(part: Part, frame_rate: float, settings: Settings,
   if not notes:
     raise ValueError(f'{part.name} has no notes to play.')
   n_frames = n_frames_for(notes, settings.envelope, frame_rate)
+  curves = line_curves(notes, part, n_frames, frame_rate, settings,
+                       model_range)
+  return curves, report
+
+
+def line_curves(notes: Sequence[Note], part: Part, n_frames: int,
+                frame_rate: float, settings: Settings,
+                model_range: ModelRange) -> Curves:
+  """The curves of one monophonic line of a part, n_frames long.
+
+  As `performance_curves`, for notes already placed (`prepare_notes`): the
+  part's pitch bend and expression apply.
+
+  Args:
+    notes: Non-overlapping notes sorted by start (at least one).
+    part: The part (its bends and expression).
+    n_frames: Length of the curves.
+    frame_rate: Frames per second of the model.
+    settings: How to play.
+    model_range: Loudness range of the model.
+
+  Returns:
+    Curves.
+  """
   times = np.arange(n_frames) / frame_rate
   pitch = pitch_curve(notes, times, settings)
   pitch = pitch + step_curve(part.bends, times, 0.0)
@@ -599,6 +629,5 @@ def performance_curves(part: Part, frame_rate: float, settings: Settings,
   ld = loudness_curve(notes, times, settings, model_range)
   ld = ld + expression_db(step_curve(part.expression, times, 1.0))
   ld = np.maximum(ld, model_range.floor_db)
-  curves = Curves(f0_hz=f0_hz.astype(np.float32),
-                  loudness_db=ld.astype(np.float32), frame_rate=frame_rate)
-  return curves, report
+  return Curves(f0_hz=f0_hz.astype(np.float32),
+                loudness_db=ld.astype(np.float32), frame_rate=frame_rate)

@@ -83,7 +83,7 @@ def as_part(source: MidiSource, track: Optional[int] = None,
   return midi_performance.Part(notes=list(source))
 
 
-def _check_output(output_path: str) -> None:
+def check_output(output_path: str) -> None:
   """Refuses a path not writable, or an extension soundfile cannot write."""
   output_paths.check_file(output_path, 'output')
   ext = os.path.splitext(output_path)[1].lstrip('.').upper()
@@ -157,7 +157,7 @@ def render_midi(model: str,
   blocks.check_block_seconds(block_seconds,
                                       transfer.DEFAULT_BLOCK_SECONDS)
   if output_path is not None:
-    _check_output(output_path)
+    check_output(output_path)
   part = as_part(source, track, channel, bend_range)
   if not any(n.end > n.start for n in part.notes):
     raise errors.BadValueError(f'{part.name} has no notes to play.')

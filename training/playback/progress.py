@@ -12,7 +12,10 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 
-"""A download's progress on stderr: bytes, size, rate and time left.
+"""Progress on stderr: amount done, total, rate and time left.
+
+Bytes of a download by default; any amount with its own `formatter` (e.g.
+`format_audio_seconds` for seconds of audio rendered).
 
 On a terminal the line redraws in place; in a log (stderr not a terminal)
 a line is printed at most every `LOG_INTERVAL_SECONDS`, and one at the end.
@@ -40,6 +43,11 @@ def format_size(n_bytes: Optional[float]) -> str:
   raise AssertionError('unreachable')
 
 
+def format_audio_seconds(seconds: Optional[float]) -> str:
+  """`12.5 s` of audio; '?' when unknown."""
+  return '?' if seconds is None else f'{seconds:.1f} s'
+
+
 def format_seconds(seconds: float) -> str:
   """`1:05` or `2:03:04`."""
   minutes, secs = divmod(int(round(seconds)), 60)
@@ -58,16 +66,19 @@ class ProgressBar:
     done: Bytes already there (a resumed download).
     enabled: False draws nothing.
     clock: Seconds of a monotonic clock.
+    formatter: Amount -> text (default: bytes).
   """
 
   def __init__(self, label: str, total: Optional[int], done: int = 0,
                enabled: bool = True,
-               clock: Callable[[], float] = time.monotonic):
+               clock: Callable[[], float] = time.monotonic,
+               formatter: Callable[[Optional[float]], str] = format_size):
     self.label = label
     self.total = total
     self.done = done
     self.enabled = enabled
     self._clock = clock
+    self._format = formatter
     self._start_done = done
     self._start = clock()
     self._last_draw = float('-inf')
@@ -83,9 +94,9 @@ class ProgressBar:
     parts = [self.label]
     if self.total:
       parts.append(f'{100 * self.done / self.total:3.0f}%')
-    parts.append(f'{format_size(self.done)}/{format_size(self.total)}')
+    parts.append(f'{self._format(self.done)}/{self._format(self.total)}')
     rate = self.rate()
-    parts.append(f'{format_size(rate)}/s')
+    parts.append(f'{self._format(rate)}/s')
     if self.total and rate > 0:
       left = max(0, self.total - self.done) / rate
       parts.append(f'ETA {format_seconds(left)}')

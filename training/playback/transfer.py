@@ -214,7 +214,7 @@ def _write_through_temporary_file(synth, features, output_path, verbose):
   n_out = 0
   with atomic_files.temporary_path(output_path) as tmp_path:
     with sf.SoundFile(tmp_path, 'w', samplerate=synth.sample_rate,
-                      channels=1, format=_sound_format(output_path)) as out:
+                      channels=1, format=sound_format(output_path)) as out:
       for audio in blocks.synthesize_stream(
           synth, features['f0_hz'], features[synth.db_key]):
         out.write(np.clip(audio, -1.0, 1.0))
@@ -224,7 +224,7 @@ def _write_through_temporary_file(synth, features, output_path, verbose):
   return n_out
 
 
-def _sound_format(path: str) -> str:
+def sound_format(path: str) -> str:
   """soundfile's format name for the extension of `path` (WAV if none)."""
   ext = os.path.splitext(path)[1].lstrip('.').upper()
   return ext if ext in sf.available_formats() else 'WAV'
