@@ -101,7 +101,9 @@ setuptools.setup(
     ],
     extras_require={
         'test': ['pytest>=8', 'pytest-xdist', 'psutil', 'nbclient',
-                 'nbformat', 'ipykernel', 'mir_eval>=0.8', 'mido>=1.3'],
+                 'nbformat', 'ipykernel', 'mir_eval>=0.8', 'mido>=1.3',
+                 'JACK-Client', 'sounddevice'],
+        'live': ['JACK-Client', 'sounddevice'],
         'midi': ['note_seq', 'mir_eval'],
         'midi_file': ['mido>=1.3'],
         'tfds': ['tensorflow-datasets'],
@@ -123,6 +125,7 @@ setuptools.setup(
             'ddsp_synthesize_midi:console_entry_point',
             'ddsp_instruments = ddsp.training.playback.ddsp_instruments:'
             'console_entry_point',
+            'ddsp_play = ddsp.training.live.ddsp_play:console_entry_point',
         ],
     },
     classifiers=[
