@@ -19,21 +19,26 @@ r"""Plays a MIDI file with a trained model.
       [--attack=0.02 --decay=0.1 --sustain=0.8 --release=0.15] \
       [--vibrato_cents=20 --vibrato_hz=5.5 --vibrato_delay=0.3] \
       [--glide=0.05] [--velocity_sensitivity=0.5] [--overlap=last] \
-      [--out_of_range=octave]
+      [--out_of_range=octave] [--voices=4]
+  ddsp_synthesize_midi --midi=quartet.mid --part 1=violin_run/ \
+      --part 2=flute.zip [--gain 2=-6] [--pan 1=-0.5] [--stems_dir=stems/] \
+      --output=mix.wav
 
---model: an instrument name (`ddsp_instruments`), a model folder, a zip of
-one or a DDSP-VST .tflite (--checkpoint_dir: its older name). Monophonic:
-overlapping notes are resolved by --overlap and counted. Pitch
-and loudness land in the range of the model's dataset statistics. How:
-`ddsp.training.playback.midi_performance`, `midi_file`, `midi_synthesis`.
+--model: an instrument name, a model folder, a zip of one or a DDSP-VST
+.tflite (--checkpoint_dir: its older name); monophonic by default
+(--overlap), up to N voices with --voices=N. --part TRACK=MODEL, repeated:
+an ensemble in stereo. How: `ddsp.training.playback.polyphony`, `ensemble`.
 """
 
 from absl import flags
+from ddsp import errors
 from ddsp.training import command_flags
+from ddsp.training.playback import ensemble
 from ddsp.training.playback import midi_file
 from ddsp.training.playback import midi_performance as perf
 from ddsp.training.playback import midi_synthesis
 from ddsp.training.playback import transfer
+from ddsp.training.playback import voices as voices_lib
 
 FLAGS = command_flags.new_flag_values()
 _ENV, _VIB = perf.Envelope(), perf.Vibrato()
@@ -79,6 +84,19 @@ flags.DEFINE_enum('out_of_range', 'octave', list(perf.RANGE_RULES),
                   'report them.', flag_values=FLAGS)
 _float('block_seconds', transfer.DEFAULT_BLOCK_SECONDS,
        'Synthesis block length (memory does not grow with the piece).')
+flags.DEFINE_multi_string('part', [], 'TRACK=MODEL: track (from 0, as '
+                          '--track) played by an instrument; repeat for an '
+                          'ensemble. Instead of --model.', flag_values=FLAGS)
+flags.DEFINE_multi_string('gain', [], 'TRACK=DB: gain of a --part in the '
+                          'mix (default 0).', flag_values=FLAGS)
+flags.DEFINE_multi_string('pan', [], 'TRACK=PAN: pan of a --part, -1 (left) '
+                          '..1 (right) (default 0).', flag_values=FLAGS)
+flags.DEFINE_string('stems_dir', None, 'Folder for the stems of --part.',
+                    flag_values=FLAGS)
+flags.DEFINE_integer('voices', None, 'Voice limit of a part (1: '
+                     'monophonic, --overlap picks the note). Default 1 with '
+                     f'--model, {ensemble.DEFAULT_VOICES} with --part.',
+                     flag_values=FLAGS)
 
 
 def _settings() -> perf.Settings:
@@ -92,13 +110,35 @@ def _settings() -> perf.Settings:
       overlap=FLAGS.overlap, out_of_range=FLAGS.out_of_range)
 
 
-def main(unused_argv):
+def _specs():
+  if FLAGS.part:
+    if FLAGS.model or FLAGS.checkpoint_dir or FLAGS.track is not None:
+      raise errors.BadValueError('--part names the tracks and their models: '
+                                 'give it instead of --model and --track.')
+    return ensemble.parse_parts(FLAGS.part, FLAGS.gain, FLAGS.pan)
+  for name in ('gain', 'pan', 'stems_dir'):
+    if FLAGS[name].value:
+      raise errors.BadValueError(f'--{name} applies to the parts of --part: '
+                                 'give --part TRACK=MODEL.')
   model = command_flags.one_of(FLAGS, 'model', 'checkpoint_dir')
+  return [ensemble.PartSpec(FLAGS.track, model, channel=FLAGS.channel)]
+
+
+def main(unused_argv):
+  specs = _specs()
   command_flags.require(FLAGS, 'midi', 'output')
-  midi_synthesis.render_midi(
-      model, FLAGS.midi, FLAGS.output, settings=_settings(),
-      track=FLAGS.track, channel=FLAGS.channel, bend_range=FLAGS.bend_range,
-      block_seconds=FLAGS.block_seconds)
+  if FLAGS.voices is not None:
+    voices_lib.check_max_voices(FLAGS.voices)
+  voices = FLAGS.voices or (ensemble.DEFAULT_VOICES if FLAGS.part else 1)
+  if not FLAGS.part and voices == 1:  # One monophonic part, as ever.
+    midi_synthesis.render_midi(
+        specs[0].model, FLAGS.midi, FLAGS.output, settings=_settings(),
+        track=FLAGS.track, channel=FLAGS.channel,
+        bend_range=FLAGS.bend_range, block_seconds=FLAGS.block_seconds)
+    return
+  ensemble.render_ensemble(
+      FLAGS.midi, specs, FLAGS.output, FLAGS.stems_dir, _settings(), voices,
+      FLAGS.bend_range, FLAGS.block_seconds)
 
 
 def console_entry_point():
