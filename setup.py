@@ -78,7 +78,8 @@ setuptools.setup(
     packages=sorted(PACKAGE_DIR),
     package_dir=PACKAGE_DIR,
     package_data={'ddsp.colab': ['*.ipynb', 'demos/*.ipynb',
-                                 'tutorials/*.ipynb']},
+                                 'tutorials/*.ipynb'],
+                  'ddsp.training.studio': ['static/*']},
     cmdclass={'build_py': BuildPyWithGin},
     scripts=[],
     python_requires='>=3.10',
@@ -102,7 +103,7 @@ setuptools.setup(
     extras_require={
         'test': ['pytest>=8', 'pytest-xdist', 'psutil', 'nbclient',
                  'nbformat', 'ipykernel', 'mir_eval>=0.8', 'mido>=1.3',
-                 'JACK-Client', 'sounddevice'],
+                 'playwright', 'JACK-Client', 'sounddevice'],
         'live': ['JACK-Client', 'sounddevice'],
         'midi': ['note_seq', 'mir_eval'],
         'midi_file': ['mido>=1.3'],
@@ -126,6 +127,8 @@ setuptools.setup(
             'ddsp_instruments = ddsp.training.playback.ddsp_instruments:'
             'console_entry_point',
             'ddsp_play = ddsp.training.live.ddsp_play:console_entry_point',
+            'ddsp_studio = ddsp.training.studio.ddsp_studio:'
+            'console_entry_point',
         ],
     },
     classifiers=[

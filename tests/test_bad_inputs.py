@@ -55,6 +55,7 @@ PROGRAMS = {
     'ddsp_timbre_transfer': 'ddsp.training.playback.ddsp_timbre_transfer',
     'ddsp_synthesize_midi': 'ddsp.training.playback.ddsp_synthesize_midi',
     'ddsp_instruments': 'ddsp.training.playback.ddsp_instruments',
+    'ddsp_studio': 'ddsp.training.studio.ddsp_studio',
 }
 BAD_AUDIO = golden.path('audio/bad')
 CASE_SECONDS = 120  # A case running longer is a hang.
@@ -432,7 +433,27 @@ INSTRUMENTS = _cases('ddsp_instruments', '--noprogress', [
     ('cache_dir_is_file', '--download=violin --cache_dir={file}', ['{file}']),
 ], subprocess_row='download_unknown')
 
-CASES = RUN + EXPORT + PREPARE + SYNTHETIC + TRANSFER + MIDI + INSTRUMENTS
+# Every row must fail before the studio starts serving (else it would run).
+STUDIO = _cases('ddsp_studio', '--models={empty_dir} --port=0', [
+    ('no_flags', '!', ['--models is required']),
+    ('models_missing', '--models={tmp}/nowhere', ['{tmp}/nowhere']),
+    ('models_is_file', '--models={file}', ['{file}']),
+    ('models_empty_value', '--models=', ['--models']),
+    ('work_dir_under_file', '--work_dir={file}/work', ['{file}/work']),
+    ('work_dir_is_file', '--work_dir={file}', ['{file}']),
+    ('host_unknown', '--host=no.such.host.invalid',
+     ['--host=no.such.host.invalid']),
+    ('port_negative', '--port=-1', ['port']),
+    ('port_too_large', '--port=70000', ['port']),
+    ('port_wrong_type', '--port=abc', ['port']),
+    ('max_upload_mb_zero', '--max_upload_mb=0', ['max_upload_mb']),
+    ('max_upload_mb_wrong_type', '--max_upload_mb=abc', ['max_upload_mb']),
+    ('min_training_minutes_negative', '--min_training_minutes=-1',
+     ['min_training_minutes']),
+])
+
+CASES = (RUN + EXPORT + PREPARE + SYNTHETIC + TRANSFER + MIDI + INSTRUMENTS +
+         STUDIO)
 
 # Flags no row gives a bad value, and why.
 NOT_IN_MATRIX = {

@@ -35,11 +35,11 @@ def _defined_names(path):
 # ---------------------------------------------------------------------------
 # Thin command lines.
 # ---------------------------------------------------------------------------
-def test_setup_lists_the_seven_console_scripts():
+def test_setup_lists_the_console_scripts():
   assert set(package_tree.console_scripts()) == {
       'ddsp_export', 'ddsp_run', 'ddsp_prepare_tfrecord',
       'ddsp_generate_synthetic_dataset', 'ddsp_timbre_transfer',
-      'ddsp_synthesize_midi', 'ddsp_instruments'}
+      'ddsp_synthesize_midi', 'ddsp_instruments', 'ddsp_studio'}
 
 
 @pytest.mark.parametrize('module', CLI_MODULES)

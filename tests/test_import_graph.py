@@ -113,6 +113,9 @@ TRAINING_LOOP = (
     'ddsp.training.time_budget', 'ddsp.training.train_util',
     'ddsp.training.trainers')
 PLAYBACK = 'ddsp.training.playback'
+# Apps built on playback (DDSP Studio): they may take anything from
+# playback, and run training only as a subprocess (`python -m ...`).
+APPS = ('ddsp.training.studio',)
 # What the rest of ddsp.training may take from playback: the DDSP-VST
 # contract, which the export checks against.
 PLAYBACK_USED_BY_TRAINING = ('ddsp.training.playback.vst_contract',)
@@ -140,7 +143,7 @@ def test_training_loop_modules_exist():
 
 
 @pytest.mark.parametrize(
-    'module', sorted(m for m in MODULES if m.startswith(PLAYBACK)))
+    'module', sorted(m for m in MODULES if m.startswith((PLAYBACK,) + APPS)))
 def test_playback_never_imports_the_training_loop(module):
   """Not directly, not through inference, models or checkpoints."""
   loop = sorted(_reachable(_graph(), module) & set(TRAINING_LOOP))
@@ -149,9 +152,17 @@ def test_playback_never_imports_the_training_loop(module):
 
 @pytest.mark.parametrize(
     'module', sorted(m for m in MODULES if m.startswith('ddsp.training') and
-                     not m.startswith(PLAYBACK)))
+                     not m.startswith((PLAYBACK,) + APPS)))
 def test_training_takes_only_the_vst_contract_from_playback(module):
   taken = sorted(t for t in _imported(module, MODULES[module])
                  if t.startswith(PLAYBACK) and
                  t not in PLAYBACK_USED_BY_TRAINING)
   assert not taken, f'{module} imports playback modules: {taken}'
+
+
+@pytest.mark.parametrize(
+    'module', sorted(m for m in MODULES if not m.startswith(APPS)))
+def test_nothing_imports_the_apps(module):
+  taken = sorted(t for t in _imported(module, MODULES[module])
+                 if t.startswith(APPS))
+  assert not taken, f'{module} imports an app: {taken}'
