@@ -1,0 +1,213 @@
+# Copyright 2026 The ddsp-modern Authors.
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""ddsp_play against a real JACK server (dummy driver), as a process.
+
+A test client plays a bundled violin clip into ddsp_play:in (or a melody
+into ddsp_play:midi_in) and records ddsp_play:out. What must hold:
+
+* audio in: the recording's f0 follows the input's within 50 cents
+  (median over frames both voiced), shifted by the latency ddsp_play
+  declares, and ddsp_play counts no underrun, for a DDSP-VST .tflite and
+  the original's trained solo_instrument checkpoint;
+* MIDI in: each note sounds at its pitch (50 cents) and starts within one
+  period plus one frame of its note-on plus the declared latency;
+* bad input: no server, a server that goes away, a MIDI port that goes
+  away, a model that cannot be played live: exit 1, one error line, no
+  traceback, no ddsp_play left running.
+"""
+
+import json
+import os
+
+from ddsp.features import f0_loudness
+from ddsp.features import resampling
+import golden
+import instrument_host
+import live_jack
+import numpy as np
+import pytest
+import soundfile as sf
+import streaming_models
+
+pytestmark = pytest.mark.slow
+RATE, PERIOD = 48000, 256
+CLIP = os.path.join(live_jack.REPO, 'examples', 'audio', 'violin_a.flac')
+CLIP_SECONDS = 3.0
+F0_RATE = 50
+
+
+@pytest.fixture(scope='module')
+def jack_env():
+  reason = live_jack.missing_reason()
+  if reason:
+    pytest.skip(reason)
+  with live_jack.server(RATE, PERIOD) as env:
+    yield env
+
+
+@pytest.fixture(scope='module')
+def vst_model(tmp_path_factory):
+  return instrument_host.write_vst_tflite(str(tmp_path_factory.mktemp('vst')))
+
+
+def _f0(audio_16k):
+  return f0_loudness.f0(audio_16k, 16000, F0_RATE, viterbi=False,
+                        model_capacity='tiny')
+
+
+def _play_and_record(env, args, signal, n_record, midi=(), tmp_path=None):
+  """Runs ddsp_play, plays/records through the tester; -> (rec, report)."""
+  report_path = os.path.join(tmp_path, 'report.json')
+  tester = live_jack.Tester(env)
+  play = live_jack.Play(env, list(args) + [f'--report={report_path}'])
+  try:
+    play.wait_ready()
+    tester.connect_to_play(midi=bool(midi))
+    tester.arm(signal, n_record, midi)
+    recording = tester.recording(timeout=n_record / RATE + 30)
+    assert play.stop() == 0, play.lines
+  finally:
+    if play.proc.poll() is None:
+      play.proc.kill()
+    tester.close()
+  with open(report_path) as f:
+    return recording, json.load(f)
+
+
+def _cents_followed(clip_16k, recording, report):
+  """Median |cents| between input f0 and the recording's, latency removed."""
+  f0_in, conf_in = _f0(clip_16k)
+  f0_out, conf_out = _f0(resampling.resample(recording, RATE, 16000))
+  shift = int(round(report['latency_ms'] / 1000.0 * F0_RATE))
+  n = min(f0_in.size, f0_out.size - shift)
+  f0_in, conf_in = f0_in[:n], conf_in[:n]
+  f0_out, conf_out = f0_out[shift:shift + n], conf_out[shift:shift + n]
+  voiced = (conf_in > 0.8) & (conf_out > 0.5) & (f0_in > 0) & (f0_out > 0)
+  assert voiced.sum() >= 20, f'only {voiced.sum()} voiced frames'
+  return float(np.median(np.abs(1200 * np.log2(f0_out[voiced] /
+                                               f0_in[voiced]))))
+
+
+def _model(name, vst_model):
+  if name == 'vst':
+    return vst_model
+  return golden.require('golden/solo_instrument/ckpt')
+
+
+@pytest.mark.parametrize('name', ['vst', 'solo_instrument'])
+def test_audio_in_output_f0_follows_the_input(jack_env, vst_model, name,
+                                              tmp_path):
+  model = _model(name, vst_model)
+  clip, rate = sf.read(CLIP, dtype='float32')
+  clip = clip[:int(CLIP_SECONDS * rate)]
+  signal = resampling.resample(clip, rate, RATE)
+  recording, report = _play_and_record(
+      jack_env, [f'--model={model}'], signal, signal.size + RATE // 2,
+      tmp_path=str(tmp_path))
+  assert report['underruns'] == 0, report
+  assert _cents_followed(resampling.resample(clip, rate, 16000), recording,
+                         report) < 50, report
+
+
+# A melody: (MIDI pitch, start s, end s).
+MELODY = [(64, 0.2, 0.6), (67, 0.8, 1.2), (72, 1.4, 1.8), (69, 2.0, 2.4)]
+
+
+def _melody_events():
+  events = []
+  for pitch, start, end in MELODY:
+    events.append((int(start * RATE), bytes([0x90, pitch, 100])))
+    events.append((int(end * RATE), bytes([0x80, pitch, 0])))
+  return events
+
+
+def _onset(recording, lo, hi, threshold):
+  """First sample in [lo, hi) whose 2 ms RMS passes threshold."""
+  win = RATE // 500
+  seg = recording[lo:hi]
+  rms = np.sqrt(np.convolve(seg**2, np.ones(win) / win, mode='same'))
+  above = np.flatnonzero(rms > threshold)
+  return lo + int(above[0]) if above.size else None
+
+
+def test_midi_in_notes_sound_at_their_pitch_and_time(jack_env, vst_model,
+                                                     tmp_path):
+  n_record = int(3.0 * RATE)
+  recording, report = _play_and_record(
+      jack_env, [f'--model={vst_model}', '--midi', '--attack=0.005'],
+      np.zeros([n_record], np.float32), n_record, _melody_events(),
+      str(tmp_path))
+  assert report['underruns'] == 0, report
+  latency = report['latency_samples']
+  tolerance = report['period'] + RATE / report['frame_rate']
+  peak = np.max(np.abs(recording))
+  for pitch, start, end in MELODY:
+    on = int(start * RATE) + latency
+    onset = _onset(recording, on - RATE // 10, on + RATE // 10, 0.1 * peak)
+    assert onset is not None and abs(onset - on) <= tolerance, (
+        pitch, onset, on, tolerance)
+    middle = recording[on + int(0.1 * RATE):int(end * RATE) + latency]
+    f0, conf = _f0(resampling.resample(middle, RATE, 16000))
+    voiced = conf > 0.5
+    assert voiced.sum() >= 3
+    expected = 440.0 * 2 ** ((pitch - 69) / 12)
+    cents = np.median(np.abs(1200 * np.log2(f0[voiced] / expected)))
+    assert cents < 50, (pitch, cents)
+
+
+def _one_error_line(play, code, words):
+  assert code == 1, play.lines
+  assert not any('Traceback' in l for l in play.lines), play.lines
+  errors = play.errors()
+  assert len(errors) == 1 and errors[0].startswith('ddsp_play: error:'), (
+      play.lines)
+  assert all(w in errors[0] for w in words), errors
+
+
+def test_no_jack_server_is_one_error(vst_model):
+  reason = live_jack.missing_reason()
+  if reason:
+    pytest.skip(reason)
+  env = dict(os.environ, JACK_DEFAULT_SERVER='ddsp_test_no_such_server')
+  play = live_jack.Play(env, [f'--model={vst_model}', '--seconds=1'])
+  _one_error_line(play, play.finish(), ['No JACK server'])
+
+
+def test_a_server_that_goes_away_is_one_error(vst_model):
+  reason = live_jack.missing_reason()
+  if reason:
+    pytest.skip(reason)
+  with live_jack.server(RATE, PERIOD) as env:
+    play = live_jack.Play(env, [f'--model={vst_model}', '--midi'])
+    play.wait_ready()
+  _one_error_line(play, play.finish(), ['JACK server went away'])
+
+
+def test_a_midi_port_that_goes_away_is_one_error(jack_env, vst_model):
+  tester = live_jack.Tester(jack_env)
+  play = live_jack.Play(jack_env, [f'--model={vst_model}', '--midi'])
+  play.wait_ready()
+  tester.connect_to_play(midi=True)
+  tester.close()
+  _one_error_line(play, play.finish(), ['tester:midi_out', 'went away'])
+
+
+def test_a_model_that_cannot_play_live_is_one_error(jack_env, tmp_path):
+  gin_text = streaming_models.model_gin(sample_rate=16000).replace(
+      "RnnFcDecoder.rnn_type = 'gru'", "RnnFcDecoder.rnn_type = 'lstm'")
+  folder = streaming_models.write_random_model(str(tmp_path / 'lstm'),
+                                               gin_text)
+  play = live_jack.Play(jack_env, [f'--model={folder}', '--seconds=1'])
+  _one_error_line(play, play.finish(), ['cannot be played live'])
