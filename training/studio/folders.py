@@ -101,7 +101,7 @@ def make(models: str, work: str, cache: str = '') -> Folders:
 def sanitize(name: str) -> str:
   """A safe file name from a user's: no folders, no leading dots.
 
-  'C:\\x\\..\\my voice (1).wav' -> 'my_voice_1_.wav'; never empty, at most
+  'C:\\x\\..\\my voice (1).wav' -> 'my_voice_1.wav'; never empty, at most
   MAX_NAME_CHARS characters (the extension kept).
   """
   base = re.split(r'[\\/]', name or '')[-1]
