@@ -220,8 +220,9 @@ def test_inside_refuses_what_leaves_its_root(tmp_path):
 
 
 def test_training_log_reads_steps_losses_and_health():
-  text = ('I0101 train_util.py:420] step: 1\ttotal_loss: 20.50\tx: 1\n'
-          'I0101 train_util.py:420] step: 2\ttotal_loss: 18.25\t\n'
+  text = ('I0101 train_util.py:420] step: 1\tspectral_loss: 20.50\t'
+          'total_loss: 20.50\t\n'
+          'I0101 train_util.py:420] step: 2\ttotal_loss: 18.25\tx: 1\t\n'
           'I0101 train_util.py:330] Health at step 2: harmonic amp 0.1 | '
           'harmonic/noise -3.5 dB | voiced 90%\n')
   assert training_log.read(text) == {

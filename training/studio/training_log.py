@@ -17,7 +17,7 @@
 `ddsp_run` (training.train_util) logs a line per step and one per summary
 step with the run's health:
 
-  ... step: 12	total_loss: 15.23	spectral_loss: ...
+  ... step: 12	spectral_loss: 15.23	total_loss: 15.23	...
   ... Health at step 50: harmonic amp 0.12 | harmonic/noise 3.2 dB | ...
 
 The studio runs training as a subprocess and reads these lines back (it
@@ -28,7 +28,7 @@ import re
 from typing import Any, Dict, List
 
 MAX_POINTS = 400
-_STEP = re.compile(r'\bstep: (\d+)\s+total_loss: ([-+\w.]+)')
+_STEP = re.compile(r'\bstep: (\d+)\t.*?\btotal_loss: ([-+\w.]+)')
 _HEALTH = re.compile(r'Health at step (\d+):.*?harmonic/noise (-?[\d.]+|'
                      r'-?inf|nan) dB')
 _ERROR = re.compile(r'^ddsp_\w+: error: .*')
