@@ -19,13 +19,12 @@
 
 Builds the model of a gin config with random weights (the cost does not
 depend on them; `streaming_cost.write_random_model`) and synthesises
-`--seconds` of gliding notes, one per voice, with `blocks.synthesize_voices`
-two ways: the voices as one batch per block through one streaming engine
+`--seconds` of gliding notes, one per voice, with the instrument's voices
+(`Player.voices`, what `blocks.synthesize_voices` runs) two ways: the voices as one batch per block through one streaming engine
 (what `ddsp_synthesize_midi` does), and the voices one by one (an engine
 per voice, each block run voice after voice). Prints, per number of voices,
 the seconds of compute per second of audio for both, and what batching
-saves. Each engine is run once on a short stream first (tracing), which is
-not timed.
+saves. Each stream first plays one block (tracing), which is not timed.
 
 Numbers depend on the machine and its load: the script prints `nproc` and
 the load average.
@@ -53,15 +52,22 @@ def chord_glides(n_voices, n_frames, frame_rate):
 
 
 def seconds_per_second(synth, f0, db, batched):
-  """Wall seconds of synthesis per second of audio (after a warm-up)."""
-  warm = min(f0.shape[1], 2 * blocks.block_frames(synth.block_seconds,
-                                                  synth.frame_rate))
-  for _ in blocks.synthesize_voices(synth, f0[:, :warm], db[:, :warm],
-                                    batched):
-    pass
+  """Wall seconds of synthesis per second of audio, after a warm-up block.
+
+  One stream of voices (`synth.voices`) runs a block first (tracing), then
+  the whole track; the track is whole blocks long (no new block length).
+  """
+  stream = synth.voices(f0.shape[0], batched)
+  block = stream.block_frames
+
+  def run(n_frames):
+    for start in range(0, n_frames, block):
+      stream.process(f0[:, start:start + block], db[:, start:start + block])
+    stream.flush()
+
+  run(block)
   t0 = time.perf_counter()
-  for _ in blocks.synthesize_voices(synth, f0, db, batched):
-    pass
+  run(f0.shape[1])
   return (time.perf_counter() - t0) / (f0.shape[1] / synth.frame_rate)
 
 
@@ -78,7 +84,9 @@ def main():
     streaming_cost.write_random_model(folder, args.config)
     synth = blocks.BlockSynthesizer(folder, block_seconds=args.block_seconds,
                                     noise_seed=0)
-    n_frames = blocks.frames_in(args.seconds, synth.frame_rate)
+    block = blocks.block_frames(args.block_seconds, synth.frame_rate)
+    n_frames = max(1, blocks.frames_in(args.seconds, synth.frame_rate) //
+                   block) * block
     print(f'{args.config}: {args.seconds:g} s per voice, blocks of '
           f'{args.block_seconds:g} s; seconds of compute per second of audio')
     print('| voices | batched | one by one | batched per voice | saved |')
