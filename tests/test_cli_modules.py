@@ -39,7 +39,7 @@ def test_setup_lists_the_console_scripts():
   assert set(package_tree.console_scripts()) == {
       'ddsp_export', 'ddsp_run', 'ddsp_prepare_tfrecord',
       'ddsp_generate_synthetic_dataset', 'ddsp_timbre_transfer',
-      'ddsp_synthesize_midi', 'ddsp_instruments', 'ddsp_studio'}
+      'ddsp_synthesize_midi', 'ddsp_instruments', 'ddsp_studio', 'ddsp_play'}
 
 
 @pytest.mark.parametrize('module', CLI_MODULES)
