@@ -31,10 +31,9 @@ from ddsp.training.live import jack_backend
 from ddsp.training.live import live_instrument
 from ddsp.training.live import portaudio_backend
 from ddsp.training.live import session
-from ddsp.training.playback import midi_performance as perf
 
 FLAGS = command_flags.new_flag_values()
-_ENV = perf.Envelope()
+_ENV = session.DEFAULT_ENVELOPE
 
 
 def _float(name, default, help_text):
@@ -75,20 +74,18 @@ _float('decay', _ENV.decay, 'MIDI envelope decay, seconds.')
 _float('sustain', _ENV.sustain, 'MIDI envelope sustain level, 0..1.')
 _float('release', _ENV.release, 'MIDI envelope release, seconds.')
 _float('glide', 0.0, 'MIDI portamento into legato notes, seconds.')
-_float('velocity_sensitivity', perf.Settings.velocity_sensitivity,
+_float('velocity_sensitivity', session.DEFAULT_VELOCITY_SENSITIVITY,
        'MIDI velocity to loudness, 0..1.')
-flags.DEFINE_enum('overlap', 'last', list(perf.OVERLAP_RULES),
+flags.DEFINE_enum('overlap', 'last', list(session.OVERLAP_RULES),
                   'Which of overlapping MIDI notes sounds.', flag_values=FLAGS)
 flags.DEFINE_string('report', None, 'Write a JSON report (latency, load, '
                     'underruns) here at the end.', flag_values=FLAGS)
 
 
-def _settings() -> perf.Settings:
-  return perf.Settings(
-      envelope=perf.Envelope(FLAGS.attack, FLAGS.decay, FLAGS.sustain,
-                             FLAGS.release),
-      glide=FLAGS.glide, velocity_sensitivity=FLAGS.velocity_sensitivity,
-      overlap=FLAGS.overlap)
+def _settings():
+  return session.midi_settings(FLAGS.attack, FLAGS.decay, FLAGS.sustain,
+                               FLAGS.release, FLAGS.glide,
+                               FLAGS.velocity_sensitivity, FLAGS.overlap)
 
 
 def main(unused_argv):

@@ -42,6 +42,19 @@ from ddsp.training.playback import midi_performance as perf
 
 BACKENDS = ('jack', 'portaudio')
 STATUS_SECONDS = 0.5
+# The MIDI rules' defaults, for the flags of ddsp_play.
+DEFAULT_ENVELOPE = perf.Envelope()
+DEFAULT_VELOCITY_SENSITIVITY = perf.Settings.velocity_sensitivity
+OVERLAP_RULES = perf.OVERLAP_RULES
+
+
+def midi_settings(attack: float, decay: float, sustain: float,
+                  release: float, glide: float, velocity_sensitivity: float,
+                  overlap: str) -> perf.Settings:
+  """How MIDI in is played (`midi_performance.Settings`)."""
+  return perf.Settings(
+      envelope=perf.Envelope(attack, decay, sustain, release), glide=glide,
+      velocity_sensitivity=velocity_sensitivity, overlap=overlap)
 
 
 @dataclasses.dataclass
