@@ -113,6 +113,8 @@ TRAINING_LOOP = (
     'ddsp.training.time_budget', 'ddsp.training.train_util',
     'ddsp.training.trainers')
 PLAYBACK = 'ddsp.training.playback'
+# Live playing: the same layer as playback (it plays through it).
+LIVE = 'ddsp.training.live'
 # Apps built on playback (DDSP Studio): they may take anything from
 # playback, and run training only as a subprocess (`python -m ...`).
 APPS = ('ddsp.training.studio',)
@@ -143,7 +145,8 @@ def test_training_loop_modules_exist():
 
 
 @pytest.mark.parametrize(
-    'module', sorted(m for m in MODULES if m.startswith((PLAYBACK,) + APPS)))
+    'module', sorted(m for m in MODULES
+                     if m.startswith((PLAYBACK, LIVE) + APPS)))
 def test_playback_never_imports_the_training_loop(module):
   """Not directly, not through inference, models or checkpoints."""
   loop = sorted(_reachable(_graph(), module) & set(TRAINING_LOOP))
@@ -152,7 +155,7 @@ def test_playback_never_imports_the_training_loop(module):
 
 @pytest.mark.parametrize(
     'module', sorted(m for m in MODULES if m.startswith('ddsp.training') and
-                     not m.startswith((PLAYBACK,) + APPS)))
+                     not m.startswith((PLAYBACK, LIVE) + APPS)))
 def test_training_takes_only_the_vst_contract_from_playback(module):
   taken = sorted(t for t in _imported(module, MODULES[module])
                  if t.startswith(PLAYBACK) and
