@@ -40,6 +40,7 @@ import numpy as np
 import package_tree
 import pytest
 import soundfile as sf
+import streaming_models
 import training_toys
 
 from ddsp.training.playback import midi_file
@@ -56,6 +57,7 @@ PROGRAMS = {
     'ddsp_synthesize_midi': 'ddsp.training.playback.ddsp_synthesize_midi',
     'ddsp_instruments': 'ddsp.training.playback.ddsp_instruments',
     'ddsp_studio': 'ddsp.training.studio.ddsp_studio',
+    'ddsp_play': 'ddsp.training.live.ddsp_play',
 }
 BAD_AUDIO = golden.path('audio/bad')
 CASE_SECONDS = 120  # A case running longer is a hang.
@@ -452,8 +454,48 @@ STUDIO = _cases('ddsp_studio', '--models={empty_dir} --port=0', [
      ['min_training_minutes']),
 ])
 
+# Options are checked before the model loads, the model before an audio
+# device opens: {playable} (a model that plays) reaches the devices. The
+# default JACK server of these rows is one that does not exist (`_env`).
+PLAY = _cases('ddsp_play', '--model={model} --seconds=1', [
+    ('no_flags', '!', ['--model is required']),
+    ('model_missing', '--model={tmp}/nowhere', ['{tmp}/nowhere']),
+    ('model_empty_value', '--model=', ['--model']),
+    ('model_audio', '--model={wav}', ['{wav}']),
+    ('model_empty_folder', '--model={empty_dir}', ['{empty_dir}']),
+    ('model_unreadable_checkpoint', '', ['{model}']),
+    ('no_jack_server', '--model={playable}', ['JACK']),
+    ('backend_unknown', '--backend=bogus', ['--backend']),
+    ('portaudio_midi', '--model={playable} --backend=portaudio --midi',
+     ['--backend=jack']),
+    ('device_unknown', '--model={playable} --backend=portaudio '
+     '--device=no_such_device', ['no_such_device']),
+    ('sample_rate_zero', '--sample_rate=0', ['--sample_rate']),
+    ('sample_rate_wrong_type', '--sample_rate=abc', ['sample_rate']),
+    ('period_too_small', '--period=8', ['--period']),
+    ('period_wrong_type', '--period=abc', ['period']),
+    ('seconds_zero', '--seconds=0', ['--seconds']),
+    ('seconds_negative', '--seconds=-1', ['--seconds']),
+    ('pitch_shift_wrong_type', '--pitch_shift=abc', ['pitch_shift']),
+    ('loudness_shift_wrong_type', '--loudness_shift=abc',
+     ['loudness_shift']),
+    ('crepe_model_unknown', '--crepe_model=huge', ['crepe_model']),
+    ('block_ms_zero', '--block_ms=0', ['--block_ms']),
+    ('margin_ms_negative', '--margin_ms=-1', ['--margin_ms']),
+    ('attack_negative', '--attack=-1', ['attack']),
+    ('decay_negative', '--decay=-1', ['decay']),
+    ('sustain_above_one', '--sustain=2', ['sustain']),
+    ('release_negative', '--release=-1', ['release']),
+    ('glide_negative', '--glide=-1', ['glide']),
+    ('velocity_sensitivity_above_one', '--velocity_sensitivity=2',
+     ['velocity_sensitivity']),
+    ('overlap_unknown', '--overlap=bogus', ['overlap']),
+    ('report_under_file', '--report={file}/r.json', ['{file}/r.json']),
+    ('report_is_folder', '--report={empty_dir}', ['{empty_dir}']),
+])
+
 CASES = (RUN + EXPORT + PREPARE + SYNTHETIC + TRANSFER + MIDI + INSTRUMENTS +
-         STUDIO)
+         STUDIO + PLAY)
 
 # Flags no row gives a bad value, and why.
 NOT_IN_MATRIX = {
@@ -499,9 +541,12 @@ def world(tmp_path_factory) -> Dict[str, str]:
       midi_performance.Note(60.0, 0.0, 0.5, 100),
       midi_performance.Note(64.0, 0.5, 1.0, 100)])
   gin_path = training_toys.write_tiny_setup(tmp)
+  streaming_models.write_random_model(os.path.join(tmp, 'playable'),
+                                      streaming_models.model_gin())
   with open(gin_path) as f:
     _unreadable_model(paths['model'], f.read())
-  return dict(paths, tmp=tmp, gin=gin_path, bad=BAD_AUDIO)
+  return dict(paths, tmp=tmp, gin=gin_path, bad=BAD_AUDIO,
+              playable=os.path.join(tmp, 'playable'))
 
 
 def _fill(text: str, world: Dict[str, str], case: Case) -> str:
@@ -515,11 +560,13 @@ def _argv(case: Case, world: Dict[str, str]) -> list:
 
 def _env(world: Dict[str, str]) -> Dict[str, str]:
   """Temporary files and the instrument cache in the watched folder; a
-  model server that refuses connections (no download leaves the machine)."""
+  model server that refuses connections (no download leaves the machine);
+  a default JACK server that does not run."""
   return dict(os.environ, TMPDIR=world['tmpdir'], TF_CPP_MIN_LOG_LEVEL='2',
               TF_USE_LEGACY_KERAS='1',
               DDSP_CACHE=os.path.join(world['tmp'], 'cache'),
-              DDSP_MODEL_BASE_URL='http://127.0.0.1:9')
+              DDSP_MODEL_BASE_URL='http://127.0.0.1:9',
+              JACK_DEFAULT_SERVER=f'ddsp_no_server_{os.getpid()}')
 
 
 # ---------------------------------------------------------------------------

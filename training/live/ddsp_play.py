@@ -63,8 +63,8 @@ _float('pitch_shift', 0.0, 'Octaves added to the f0 of audio in.')
 _float('loudness_shift', 0.0, 'dB added to the loudness of audio in.')
 flags.DEFINE_bool('auto_adjust', False, 'Move register and loudness of '
                   'audio in towards the training data.', flag_values=FLAGS)
-flags.DEFINE_string('crepe_model', 'tiny', 'CREPE size for audio in.',
-                    flag_values=FLAGS)
+flags.DEFINE_enum('crepe_model', 'tiny', list(session.CREPE_MODELS),
+                  'CREPE size for audio in.', flag_values=FLAGS)
 _float('block_ms', live_instrument.BLOCK_MS, 'Milliseconds of frames per '
        'model call (at least one frame).')
 _float('margin_ms', None, 'Safety margin in the latency (default: from the '

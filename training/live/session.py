@@ -32,7 +32,9 @@ import time
 from typing import Any, Dict, Optional
 
 from ddsp import atomic_files
+from ddsp import crepe_frontend
 from ddsp import errors
+from ddsp.training import output_paths
 from ddsp.training.live import jack_backend
 from ddsp.training.live import live_instrument
 from ddsp.training.live import live_midi
@@ -41,6 +43,7 @@ from ddsp.training.live import portaudio_backend
 from ddsp.training.playback import midi_performance as perf
 
 BACKENDS = ('jack', 'portaudio')
+CREPE_MODELS = crepe_frontend.MODEL_SIZES
 STATUS_SECONDS = 0.5
 # The MIDI rules' defaults, for the flags of ddsp_play.
 DEFAULT_ENVELOPE = perf.Envelope()
@@ -121,18 +124,50 @@ class _Stop:
       signal.signal(sig, handler)
 
 
-def play(options: Options) -> Dict[str, Any]:
-  """Plays until done (see the module docstring); returns the report."""
+def _at_least(name: str, value: Optional[float], lowest: float,
+              strictly: bool = False) -> None:
+  """Refuses --name=value below `lowest` (or equal to it, `strictly`)."""
+  if value is not None and (value < lowest or strictly and value == lowest):
+    relation = '>' if strictly else '>='
+    raise errors.BadValueError(
+        f'--{name} must be {relation} {lowest:g}, got {value:g}.')
+
+
+def check_options(options: Options) -> None:
+  """Refuses bad options before anything is loaded or opened.
+
+  Raises:
+    errors.BadValueError: an option out of its range.
+    errors.UnwritablePathError: --report cannot be written.
+  """
   if options.backend not in BACKENDS:
     raise errors.BadValueError(f'--backend must be one of {BACKENDS}.')
-  if options.period < 16:
-    raise errors.BadValueError(f'--period must be >= 16 frames, got '
-                               f'{options.period}.')
+  if options.crepe_model not in CREPE_MODELS:
+    raise errors.BadValueError(f'--crepe_model must be one of '
+                               f'{CREPE_MODELS}, got {options.crepe_model!r}.')
+  _at_least('period', options.period, 16)
+  _at_least('sample_rate', options.sample_rate, 0, strictly=True)
+  _at_least('seconds', options.seconds, 0, strictly=True)
+  _at_least('block_ms', options.block_ms, 0, strictly=True)
+  _at_least('margin_ms', options.margin_ms, 0)
+  options.settings.check()
+  if options.report:
+    output_paths.check_file(options.report, 'report')
+
+
+def play(options: Options) -> Dict[str, Any]:
+  """Plays until done (see the module docstring); returns the report.
+
+  Options are checked first, then the model is loaded (a model that cannot
+  be played live is refused before any audio device is opened), then the
+  backend is opened.
+  """
+  check_options(options)
+  instrument = live_instrument.load(options.model, options.block_ms,
+                                    progress=options.status)
   backend = open_backend(options)
   runner = None
   try:
-    instrument = live_instrument.load(options.model, options.block_ms,
-                                      progress=options.status)
     source = make_source(options, instrument, backend.sample_rate)
     runner = model_runner.ModelRunner(instrument, source,
                                       backend.sample_rate, backend.period,
@@ -147,11 +182,11 @@ def play(options: Options) -> Dict[str, Any]:
     report = _report(options, backend, runner, instrument,
                      time.monotonic() - started)
   finally:
+    if options.status:
+      sys.stderr.write('\n')  # Ends the status line, before any error.
     backend.close()
     if runner is not None:
       runner.stop()
-  if options.status:
-    sys.stderr.write('\n')
   _say(options, f'ddsp_play: stopped. {runner.status()}')
   if options.report:
     atomic_files.write_bytes(options.report,
