@@ -310,8 +310,12 @@ function points(series, x0, x1, width, height, top) {
   const lo = Math.min(...values), hi = Math.max(...values);
   const sx = (s) => 40 + width * (s - x0) / Math.max(x1 - x0, 1);
   const sy = (v) => top + height * (1 - (v - lo) / Math.max(hi - lo, 1e-9));
-  return {text: series.filter((p) => Number.isFinite(p[1]))
-    .map((p) => `${sx(p[0]).toFixed(1)},${sy(p[1]).toFixed(1)}`).join(' '), lo, hi};
+  const finite = series.filter((p) => Number.isFinite(p[1]));
+  const xy = finite.map((p) => [sx(p[0]), sy(p[1])]);
+  // One point is drawn as a dot: a 2-unit segment with round caps.
+  if (xy.length === 1) xy.push([xy[0][0] + 2, xy[0][1]]);
+  return {text: xy.map(([x, y]) => `${x.toFixed(1)},${y.toFixed(1)}`).join(' '),
+          lo, hi};
 }
 
 function showTraining(job) {
@@ -333,7 +337,10 @@ function showTraining(job) {
     $('loss-range').textContent = `loss ${curve.lo.toFixed(2)}–${curve.hi.toFixed(2)}`;
     $('step-range').textContent = `steps ${loss[0][0]}–${x1}`;
     if (health.length) {
-      $('health-curve').setAttribute('points', points(health, loss[0][0], x1, 520, 180, 10).text);
+      const hnr = points(health, loss[0][0], x1, 520, 180, 10);
+      $('health-curve').setAttribute('points', hnr.text);
+      $('health-range').textContent =
+        `harmonic/noise ${hnr.lo.toFixed(1)}–${hnr.hi.toFixed(1)} dB`;
     }
   }
   if (job.state === 'done') {
