@@ -123,8 +123,9 @@ def test_audio_in_output_f0_follows_the_input(jack_env, vst_model, name,
                          report) < 50, report
 
 
-# A melody: (MIDI pitch, start s, end s).
-MELODY = [(64, 0.2, 0.6), (67, 0.8, 1.2), (72, 1.4, 1.8), (69, 2.0, 2.4)]
+# A melody inside the test model's range (MIDI 57-69: notes outside it are
+# moved by octaves, as ddsp_synthesize_midi does): (pitch, start s, end s).
+MELODY = [(60, 0.2, 0.6), (64, 0.8, 1.2), (67, 1.4, 1.8), (62, 2.0, 2.4)]
 
 
 def _melody_events():
@@ -135,38 +136,69 @@ def _melody_events():
   return events
 
 
-def _onset(recording, lo, hi, threshold):
-  """First sample in [lo, hi) whose 2 ms RMS passes threshold."""
+def _rms(audio, lo, hi):
+  """2 ms RMS of audio[lo:hi], one value per sample."""
   win = RATE // 500
-  seg = recording[lo:hi]
-  rms = np.sqrt(np.convolve(seg**2, np.ones(win) / win, mode='same'))
-  above = np.flatnonzero(rms > threshold)
-  return lo + int(above[0]) if above.size else None
+  return np.sqrt(np.convolve(audio[lo:hi]**2, np.ones(win) / win,
+                             mode='same'))
 
 
-def test_midi_in_notes_sound_at_their_pitch_and_time(jack_env, vst_model,
-                                                     tmp_path):
+def _f0_cents(audio, hz):
+  """Median |cents| of the voiced CREPE frames of audio from hz."""
+  f0, conf = _f0(resampling.resample(audio, RATE, 16000))
+  voiced = conf > 0.5
+  assert voiced.sum() >= 3
+  return float(np.median(np.abs(1200 * np.log2(f0[voiced] / hz))))
+
+
+@pytest.fixture(scope='module')
+def melody_played(jack_env, vst_model, tmp_path_factory):
+  """The melody through ddsp_play --midi: (recording, report).
+
+  A 20 ms margin: the test asks for no underrun on a shared, loaded CPU
+  (benchmarks/live_latency.py measures the default margin).
+  """
   n_record = int(3.0 * RATE)
-  recording, report = _play_and_record(
-      jack_env, [f'--model={vst_model}', '--midi', '--attack=0.005'],
+  return _play_and_record(
+      jack_env, [f'--model={vst_model}', '--midi', '--attack=0.005',
+                 '--margin_ms=20'],
       np.zeros([n_record], np.float32), n_record, _melody_events(),
-      str(tmp_path))
+      str(tmp_path_factory.mktemp('midi')))
+
+
+def test_midi_in_plays_without_underrun(melody_played):
+  _, report = melody_played
   assert report['underruns'] == 0, json.dumps(report)
+
+
+@pytest.mark.parametrize('pitch, start, end', MELODY)
+def test_midi_in_notes_sound_at_their_pitch(melody_played, pitch, start,
+                                            end):
+  recording, report = melody_played
   latency = report['latency_samples']
-  tolerance = report['period'] + RATE / report['frame_rate']
-  peak = np.max(np.abs(recording))
-  for pitch, start, end in MELODY:
-    on = int(start * RATE) + latency
-    onset = _onset(recording, on - RATE // 10, on + RATE // 10, 0.1 * peak)
-    assert onset is not None and abs(onset - on) <= tolerance, (
-        pitch, onset, on, tolerance)
-    middle = recording[on + int(0.1 * RATE):int(end * RATE) + latency]
-    f0, conf = _f0(resampling.resample(middle, RATE, 16000))
-    voiced = conf > 0.5
-    assert voiced.sum() >= 3
-    expected = 440.0 * 2 ** ((pitch - 69) / 12)
-    cents = np.median(np.abs(1200 * np.log2(f0[voiced] / expected)))
-    assert cents < 50, (pitch, cents)
+  middle = recording[int((start + 0.1) * RATE) + latency:
+                     int(end * RATE) + latency]
+  assert _f0_cents(middle, 440.0 * 2 ** ((pitch - 69) / 12)) < 50
+
+
+def test_midi_in_first_note_starts_within_a_period_and_a_frame(
+    melody_played):
+  """From silence (no note yet) to the note's level, on time.
+
+  Only the first note: an untrained model does not fall silent in the
+  rests of a melody (its f0 holds), so later onsets have no clear rise.
+  """
+  recording, report = melody_played
+  latency = report['latency_samples']
+  tolerance = int(report['period'] + RATE / report['frame_rate'])
+  _, start, end = MELODY[0]
+  on = int(start * RATE) + latency
+  level = np.median(_rms(recording, on + RATE // 10,
+                         int(end * RATE) + latency))
+  rms = _rms(recording, on - 2 * tolerance, on + 2 * tolerance)
+  assert rms[0] < 0.5 * level, 'sound before the note'
+  onset = on - 2 * tolerance + int(np.flatnonzero(rms > 0.5 * level)[0])
+  assert abs(onset - on) <= tolerance, (onset, on, tolerance)
 
 
 def _one_error_line(play, code, words):
