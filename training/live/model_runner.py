@@ -217,7 +217,7 @@ class AudioSource:
     self._cost = self._measure()
 
   def _measure(self) -> float:
-    """Seconds the features of one 20 ms block take (a CREPE frame)."""
+    """Seconds one CREPE frame takes."""
     frame = np.zeros([live_features.CREPE_FRAME], np.float32)
     times = []
     for _ in range(5):
@@ -227,8 +227,9 @@ class AudioSource:
     return float(np.median(times))
 
   def block_seconds(self, n_frames: int) -> float:
-    del n_frames
-    return self._cost
+    """Seconds the features of n frames take: a CREPE call per f0 hop."""
+    f0_frames = self.features.f0_hop // self.features.hop
+    return self._cost * -(-n_frames // f0_frames)
 
   def push(self, samples: np.ndarray) -> None:
     self.features.push(self._in_resampler.resample_chunk(samples))
