@@ -12,75 +12,25 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 
-"""A JACK server with the dummy driver, a test client, and ddsp_play runs.
+"""A test JACK client and ddsp_play runs, on a dummy JACK server.
 
-`server(name, rate, period)` starts `jackd --no-realtime -d dummy` under a
-name of its own (clients find it through JACK_DEFAULT_SERVER); `Tester` is
-a JACK client that plays a signal into a port, records another and sends
-MIDI messages at given frames; `start_play` runs ddsp_play as a real
-process on that server. Used by tests/test_live_*.py and
+The server is `ddsp.training.live.jack_server.dummy_server(rate, period)`
+(clients find it through the JACK_DEFAULT_SERVER of the environment it
+yields); `Tester` is a JACK client that plays a signal into a port, records
+another and sends MIDI messages at given frames; `Play` runs ddsp_play as a
+real process on that server. Used by tests/test_live_*.py and
 benchmarks/live_latency.py.
 """
 
-import contextlib
 import os
-import shutil
 import subprocess
 import sys
 import threading
 import time
-import uuid
 
 import numpy as np
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def missing_reason():
-  """Why JACK tests cannot run here (None when they can)."""
-  if shutil.which('jackd') is None:
-    return 'needs jackd (Debian package jackd2: apt-get install jackd2)'
-  try:
-    import jack  # pylint: disable=g-import-not-at-top,unused-import
-  except (ImportError, OSError) as e:
-    return f'needs the JACK-Client package (pip install .[live]): {e}'
-  return None
-
-
-@contextlib.contextmanager
-def server(rate=48000, period=256):
-  """A running dummy JACK server; yields the environment naming it."""
-  name = f'ddsp_test_{uuid.uuid4().hex[:8]}'
-  env = dict(os.environ, JACK_DEFAULT_SERVER=name, JACK_NO_AUDIO_RESERVATION='1')
-  proc = subprocess.Popen(
-      ['jackd', '--no-realtime', '-n', name, '-d', 'dummy', '-r', str(rate),
-       '-p', str(period)], env=env, stdout=subprocess.DEVNULL,
-      stderr=subprocess.DEVNULL)
-  try:
-    _wait_for_server(name, proc)
-    yield env
-  finally:
-    proc.terminate()
-    try:
-      proc.wait(10)
-    except subprocess.TimeoutExpired:
-      proc.kill()
-      proc.wait()
-
-
-def _wait_for_server(name, proc):
-  import jack  # pylint: disable=g-import-not-at-top
-  jack.set_error_function(lambda m: None)
-  jack.set_info_function(lambda m: None)
-  for _ in range(100):
-    if proc.poll() is not None:
-      raise RuntimeError(f'jackd exited with {proc.returncode}')
-    try:
-      jack.Client('probe', no_start_server=True, servername=name).close()
-      return
-    except jack.JackOpenError:
-      time.sleep(0.1)
-  raise RuntimeError('jackd did not start in 10 s')
 
 
 class Tester:

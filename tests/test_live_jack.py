@@ -33,6 +33,7 @@ import os
 
 from ddsp.features import f0_loudness
 from ddsp.features import resampling
+from ddsp.training.live import jack_server
 import golden
 import instrument_host
 import live_jack
@@ -50,10 +51,10 @@ F0_RATE = 50
 
 @pytest.fixture(scope='module')
 def jack_env():
-  reason = live_jack.missing_reason()
+  reason = jack_server.missing_reason()
   if reason:
     pytest.skip(reason)
-  with live_jack.server(RATE, PERIOD) as env:
+  with jack_server.dummy_server(RATE, PERIOD) as env:
     yield env
 
 
@@ -139,8 +140,13 @@ def test_audio_in_output_f0_follows_the_input(jack_env, request, name,
 
 
 # A melody inside the test model's range (MIDI 57-69: notes outside it are
-# moved by octaves, as ddsp_synthesize_midi does): (pitch, start s, end s).
-MELODY = [(60, 0.2, 0.6), (64, 0.8, 1.2), (67, 1.4, 1.8), (62, 2.0, 2.4)]
+# moved by octaves, as ddsp_synthesize_midi does), each step a tritone or
+# more and never a harmonic ratio (octave, fifth, fourth, major third), so
+# a pitch tracker tells the new note from the old one: (pitch, start s,
+# end s).
+MELODY = [(62, 0.2, 0.6), (68, 0.8, 1.2), (59, 1.4, 1.8), (65, 2.0, 2.4)]
+# Pitch frames per second for onsets (CREPE's window is 64 ms wide).
+ONSET_FRAME_RATE = 1000
 
 
 def _melody_events():
@@ -196,24 +202,54 @@ def test_midi_in_notes_sound_at_their_pitch(melody_played, pitch, start,
   assert _f0_cents(middle, 440.0 * 2 ** ((pitch - 69) / 12)) < 50
 
 
-def test_midi_in_first_note_starts_within_a_period_and_a_frame(
-    melody_played):
-  """From silence (no note yet) to the note's level, on time.
+def _level_onset(recording, on, end, tolerance):
+  """Sample where the 2 ms RMS first reaches half the note's level, in
+  on +- 2 tolerance (from silence: the first note)."""
+  level = np.median(_rms(recording, on + RATE // 10, end))
+  rms = _rms(recording, on - 2 * tolerance, on + 2 * tolerance)
+  assert rms[0] < 0.5 * level, 'sound before the note'
+  return on - 2 * tolerance + int(np.flatnonzero(rms > 0.5 * level)[0])
 
-  Only the first note: an untrained model does not fall silent in the
-  rests of a melody (its f0 holds), so later onsets have no clear rise.
-  """
+
+def _pitch_onset(recording, on, tolerance, old, new):
+  """Sample where the pitch goes over from MIDI `old` to `new`, in
+  on +- 2 tolerance: after the last CREPE frame (1 ms hop, centred)
+  nearer the old pitch than the new one."""
+  lo, hi = on - 2 * tolerance, on + 2 * tolerance
+  pad = RATE // 10  # Beyond half a CREPE window: frames see no padding.
+  f0, _ = f0_loudness.f0(
+      resampling.resample(recording[lo - pad:hi + pad], RATE, 16000), 16000,
+      ONSET_FRAME_RATE, viterbi=False, model_capacity='tiny')
+  centre = lo - pad + np.arange(f0.size) * RATE // ONSET_FRAME_RATE
+  inside = (centre >= lo) & (centre < hi)
+  midi = 69 + 12 * np.log2(np.maximum(f0[inside], 1e-3) / 440.0)
+  nearer_old = np.abs(midi - old) <= np.abs(midi - new)
+  assert not nearer_old[-1], ('still the old pitch', midi[-20:])
+  last_old = np.flatnonzero(nearer_old)
+  assert last_old.size, ('the new pitch before the note', midi[:20])
+  return int(centre[inside][last_old[-1] + 1])
+
+
+@pytest.mark.parametrize('index', range(len(MELODY)))
+def test_midi_in_notes_start_within_a_period_and_a_frame(melody_played,
+                                                         index):
+  """Each note-on sent at frame F sounds at F + the declared latency,
+  within one period plus one model frame: the first from silence (its
+  level rises), the others after a rest in which the old pitch still
+  sounds (an untrained model does not fall silent with its loudness), so
+  by pitch."""
   recording, report = melody_played
   latency = report['latency_samples']
   tolerance = int(report['period'] + RATE / report['frame_rate'])
-  _, start, end = MELODY[0]
+  pitch, start, end = MELODY[index]
   on = int(start * RATE) + latency
-  level = np.median(_rms(recording, on + RATE // 10,
-                         int(end * RATE) + latency))
-  rms = _rms(recording, on - 2 * tolerance, on + 2 * tolerance)
-  assert rms[0] < 0.5 * level, 'sound before the note'
-  onset = on - 2 * tolerance + int(np.flatnonzero(rms > 0.5 * level)[0])
-  assert abs(onset - on) <= tolerance, (onset, on, tolerance)
+  if index == 0:
+    onset = _level_onset(recording, on, int(end * RATE) + latency,
+                         tolerance)
+  else:
+    onset = _pitch_onset(recording, on, tolerance, MELODY[index - 1][0],
+                         pitch)
+  assert abs(onset - on) <= tolerance, (onset - on, tolerance)
 
 
 def _one_error_line(play, code, words):
@@ -226,7 +262,7 @@ def _one_error_line(play, code, words):
 
 
 def test_no_jack_server_is_one_error(vst_model):
-  reason = live_jack.missing_reason()
+  reason = jack_server.missing_reason()
   if reason:
     pytest.skip(reason)
   env = dict(os.environ, JACK_DEFAULT_SERVER='ddsp_test_no_such_server')
@@ -235,10 +271,10 @@ def test_no_jack_server_is_one_error(vst_model):
 
 
 def test_a_server_that_goes_away_is_one_error(vst_model):
-  reason = live_jack.missing_reason()
+  reason = jack_server.missing_reason()
   if reason:
     pytest.skip(reason)
-  with live_jack.server(RATE, PERIOD) as env:
+  with jack_server.dummy_server(RATE, PERIOD) as env:
     play = live_jack.Play(env, [f'--model={vst_model}', '--midi'])
     play.wait_ready()
   _one_error_line(play, play.finish(), ['JACK server went away'])
