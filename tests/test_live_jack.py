@@ -117,13 +117,16 @@ def _cents_followed(clip_16k, recording, report):
 
 
 def _model_args(request, name):
-  """A DDSP-VST model plays 20 ms blocks; the checkpoint 100 ms ones (a
-  call costs it about 8 ms whatever its length) with a 60 ms margin (on a
-  shared 2-core CPU its blocks take up to 3x their quiet time)."""
+  """A DDSP-VST model plays 20 ms blocks with a 40 ms margin; the checkpoint
+  100 ms ones (a call costs it about 8 ms whatever its length) with a 150 ms
+  margin. The suite runs beside other tests on 2 cores, where blocks take
+  up to 3x their quiet time: the automatic margin (from a quiet warm-up) is
+  the benchmark's to measure (benchmarks/live_latency.py), not the tests'."""
   if name == 'vst':
-    return [f'--model={request.getfixturevalue("vst_model")}']
+    return [f'--model={request.getfixturevalue("vst_model")}',
+            '--margin_ms=40']
   return [f'--model={request.getfixturevalue("solo_checkpoint")}',
-          '--block_ms=100', '--margin_ms=60']
+          '--block_ms=100', '--margin_ms=150']
 
 
 @pytest.mark.parametrize('name', ['vst', 'solo_instrument'])
