@@ -31,9 +31,13 @@ silence, the declared input-to-output latency:
   latency = 2 periods (input, output) + analysis lookahead (audio in)
             + (block + lag) frames + margin,
 
-the margin covering the time a block takes (twice the warm-up's median
-plus 2 ms, unless given). A block that takes longer than the margin empties
-the queue: an underrun, counted, heard as a short fade to silence.
+the margin covering the time a block takes and the thread's scheduling
+jitter, unless given: max(one block, twice the warm-up's median plus 2 ms).
+Twice the warm-up alone (8-13 ms for a DDSP-VST model) underran 4-48 times
+a minute at 48 kHz on a 2-core x86-64 CPU (resampling, 3x as many
+callbacks competing for the interpreter); one block held with none
+(benchmarks/live_latency.py). A block that takes longer than the margin
+empties the queue: an underrun, counted, heard as a short fade to silence.
 
 The thread runs the whole stream inside the model's gin configuration (for
 a checkpoint, `gin_scope.entered`): a model already current is entered
@@ -86,9 +90,9 @@ class ModelRunner:
     self.period = int(period)
     block_seconds = instrument.block_frames / instrument.frame_rate
     if margin_ms is None:
-      margin_ms = 1000.0 * (2.0 * (instrument.block_seconds +
-                                   source.block_seconds(
-                                       instrument.block_frames)) + 0.002)
+      margin_ms = 1000.0 * max(block_seconds, 2.0 * (
+          instrument.block_seconds +
+          source.block_seconds(instrument.block_frames)) + 0.002)
     self.margin_ms = float(margin_ms)
     lookahead = (2 * period / self.device_rate + source.lookahead_seconds +
                  block_seconds + instrument.lag_frames / instrument.frame_rate
