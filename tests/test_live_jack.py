@@ -24,6 +24,8 @@ into ddsp_play:midi_in) and records ddsp_play:out. What must hold:
 * MIDI in: each note sounds at its pitch (50 cents) and starts within one
   period plus one frame of its note-on plus the declared latency (plus the
   period JACK adds to the test client's own send-and-record cycle);
+* SIGINT and SIGTERM stop it cleanly: exit 0, the report written, its
+  JACK client gone;
 * bad input: no server, a server that goes away, a MIDI port that goes
   away, a model that cannot be played live: exit 1, one error line, no
   traceback, no ddsp_play left running.
@@ -31,136 +33,36 @@ into ddsp_play:midi_in) and records ddsp_play:out. What must hold:
 
 import json
 import os
+import signal
 
-from ddsp.features import f0_loudness
 from ddsp.features import resampling
 from ddsp.training.live import jack_server
-import golden
-import instrument_host
 import live_jack
+from live_jack import jack_env  # pylint: disable=unused-import
+from live_jack import solo_checkpoint  # pylint: disable=unused-import
+from live_jack import vst_model  # pylint: disable=unused-import
 import numpy as np
 import pytest
-import soundfile as sf
 import streaming_models
 
 pytestmark = pytest.mark.slow
-RATE, PERIOD = 48000, 256
-CLIP = os.path.join(live_jack.REPO, 'examples', 'audio', 'violin_a.flac')
-CLIP_SECONDS = 3.0
-F0_RATE = 50
-
-
-@pytest.fixture(scope='module')
-def jack_env():
-  reason = jack_server.missing_reason()
-  if reason:
-    pytest.skip(reason)
-  with jack_server.dummy_server(RATE, PERIOD) as env:
-    yield env
-
-
-@pytest.fixture(scope='module')
-def vst_model(tmp_path_factory):
-  return instrument_host.write_vst_tflite(str(tmp_path_factory.mktemp('vst')))
-
-
-@pytest.fixture(scope='module')
-def solo_checkpoint(tmp_path_factory):
-  """A solo_instrument checkpoint: the original's configuration (its golden
-  checkpoint's operative config), random weights. The golden checkpoint
-  itself is 20 steps into training: its harmonic part is still silent
-  (filtered noise only), so no f0 can follow its input."""
-  config = os.path.join(golden.require('golden/solo_instrument/ckpt'),
-                        'operative_config-0.gin')
-  with open(config) as f:
-    gin_text = f.read()
-  return streaming_models.write_random_model(
-      str(tmp_path_factory.mktemp('solo')), gin_text)
-
-
-def _f0(audio_16k):
-  return f0_loudness.f0(audio_16k, 16000, F0_RATE, viterbi=False,
-                        model_capacity='tiny')
-
-
-def _play_and_record(env, args, signal, n_record, midi=(), tmp_path=None):
-  """Runs ddsp_play, plays/records through the tester; -> (rec, report)."""
-  report_path = os.path.join(tmp_path, 'report.json')
-  tester = live_jack.Tester(env)
-  play = live_jack.Play(env, list(args) + [f'--report={report_path}'])
-  try:
-    play.wait_ready()
-    tester.connect_to_play(midi=bool(midi))
-    tester.arm(signal, n_record, midi)
-    recording = tester.recording(timeout=n_record / RATE + 30)
-    assert play.stop() == 0, play.lines
-  finally:
-    if play.proc.poll() is None:
-      play.proc.kill()
-    tester.close()
-  with open(report_path) as f:
-    return recording, json.load(f)
-
-
-def _cents_followed(clip_16k, recording, report):
-  """Median |cents| between input f0 and the recording's, latency removed."""
-  f0_in, conf_in = _f0(clip_16k)
-  f0_out, conf_out = _f0(resampling.resample(recording, RATE, 16000))
-  shift = int(round(report['latency_ms'] / 1000.0 * F0_RATE))
-  n = min(f0_in.size, f0_out.size - shift)
-  f0_in, conf_in = f0_in[:n], conf_in[:n]
-  f0_out, conf_out = f0_out[shift:shift + n], conf_out[shift:shift + n]
-  voiced = (conf_in > 0.8) & (conf_out > 0.5) & (f0_in > 0) & (f0_out > 0)
-  assert voiced.sum() >= 20, f'only {voiced.sum()} voiced frames'
-  return float(np.median(np.abs(1200 * np.log2(f0_out[voiced] /
-                                               f0_in[voiced]))))
-
-
-def _model_args(request, name):
-  """A DDSP-VST model plays 20 ms blocks with a 40 ms margin; the checkpoint
-  100 ms ones (a call costs it about 8 ms whatever its length) with a 150 ms
-  margin. The suite runs beside other tests on 2 cores, where blocks take
-  up to 3x their quiet time: the automatic margin (from a quiet warm-up) is
-  the benchmark's to measure (benchmarks/live_latency.py), not the tests'."""
-  if name == 'vst':
-    return [f'--model={request.getfixturevalue("vst_model")}',
-            '--margin_ms=40']
-  return [f'--model={request.getfixturevalue("solo_checkpoint")}',
-          '--block_ms=100', '--margin_ms=150']
-
-
-@pytest.mark.parametrize('name', ['vst', 'solo_instrument'])
-def test_audio_in_output_f0_follows_the_input(jack_env, request, name,
-                                              tmp_path):
-  clip, rate = sf.read(CLIP, dtype='float32')
-  clip = clip[:int(CLIP_SECONDS * rate)]
-  signal = resampling.resample(clip, rate, RATE)
-  recording, report = _play_and_record(
-      jack_env, _model_args(request, name), signal, signal.size + RATE // 2,
-      tmp_path=str(tmp_path))
-  assert report['underruns'] == 0, json.dumps(report)
-  assert _cents_followed(resampling.resample(clip, rate, 16000), recording,
-                         report) < 50, report
-
-
-# A melody inside the test model's range (MIDI 57-69: notes outside it are
-# moved by octaves, as ddsp_synthesize_midi does), each step a tritone or
-# more and never a harmonic ratio (octave, fifth, fourth, major third), so
-# a pitch tracker tells the new note from the old one: (pitch, start s,
-# end s).
-MELODY = [(62, 0.2, 0.6), (68, 0.8, 1.2), (59, 1.4, 1.8), (65, 2.0, 2.4)]
+RATE = live_jack.RATE
+MELODY = live_jack.MELODY
 # Onsets by pitch: the first harmonics of each note in a window that tells
 # notes a tritone apart (its main lobe: +-2 / WINDOW_SECONDS Hz).
 HARMONICS = 3
 WINDOW_SECONDS = 0.025
 
 
-def _melody_events():
-  events = []
-  for pitch, start, end in MELODY:
-    events.append((int(start * RATE), bytes([0x90, pitch, 100])))
-    events.append((int(end * RATE), bytes([0x80, pitch, 0])))
-  return events
+@pytest.mark.parametrize('name', ['vst', 'solo_instrument'])
+def test_audio_in_output_f0_follows_the_input(jack_env, request, name,
+                                              tmp_path):
+  signal_in, clip_16k = live_jack.violin_clip()
+  recording, report = live_jack.play_and_record(
+      jack_env, live_jack.model_args(request, name), signal_in,
+      signal_in.size + RATE // 2, str(tmp_path / 'report.json'))
+  assert report['underruns'] == 0, json.dumps(report)
+  assert live_jack.cents_followed(clip_16k, recording, report) < 50, report
 
 
 def _rms(audio, lo, hi):
@@ -172,7 +74,7 @@ def _rms(audio, lo, hi):
 
 def _f0_cents(audio, hz):
   """Median |cents| of the voiced CREPE frames of audio from hz."""
-  f0, conf = _f0(resampling.resample(audio, RATE, 16000))
+  f0, conf = live_jack.f0(resampling.resample(audio, RATE, 16000))
   voiced = conf > 0.5
   assert voiced.sum() >= 3
   return float(np.median(np.abs(1200 * np.log2(f0[voiced] / hz))))
@@ -186,11 +88,12 @@ def melody_played(jack_env, vst_model, tmp_path_factory):
   (benchmarks/live_latency.py measures the default margin).
   """
   n_record = int(3.0 * RATE)
-  return _play_and_record(
+  return live_jack.play_and_record(
       jack_env, [f'--model={vst_model}', '--midi', '--attack=0.005',
                  '--margin_ms=20'],
-      np.zeros([n_record], np.float32), n_record, _melody_events(),
-      str(tmp_path_factory.mktemp('midi')))
+      np.zeros([n_record], np.float32), n_record,
+      str(tmp_path_factory.mktemp('midi') / 'report.json'),
+      live_jack.melody_events())
 
 
 def test_midi_in_plays_without_underrun(melody_played):
@@ -303,7 +206,7 @@ def test_a_server_that_goes_away_is_one_error(vst_model):
   reason = jack_server.missing_reason()
   if reason:
     pytest.skip(reason)
-  with jack_server.dummy_server(RATE, PERIOD) as env:
+  with jack_server.dummy_server(RATE, live_jack.PERIOD) as env:
     play = live_jack.Play(env, [f'--model={vst_model}', '--midi'])
     play.wait_ready()
   _one_error_line(play, play.finish(), ['JACK server went away'])
@@ -325,3 +228,24 @@ def test_a_model_that_cannot_play_live_is_one_error(jack_env, tmp_path):
                                                gin_text)
   play = live_jack.Play(jack_env, [f'--model={folder}', '--seconds=1'])
   _one_error_line(play, play.finish(), ['cannot be played live'])
+
+
+def test_sigterm_stops_cleanly(jack_env, vst_model, tmp_path):
+  """SIGTERM ends ddsp_play as SIGINT does (every run above stops by
+  SIGINT): exit 0, the report written, its JACK client gone."""
+  report_path = str(tmp_path / 'report.json')
+  play = live_jack.Play(jack_env, [f'--model={vst_model}', '--midi',
+                                   f'--report={report_path}'])
+  try:
+    play.wait_ready()
+    assert play.stop(signal=signal.SIGTERM) == 0, play.lines
+  finally:
+    if play.proc.poll() is None:
+      play.proc.kill()
+  with open(report_path) as f:
+    assert json.load(f)['seconds'] > 0
+  tester = live_jack.Tester(jack_env)
+  try:
+    assert not tester.port_names('ddsp_play:')
+  finally:
+    tester.close()
