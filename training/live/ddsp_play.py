@@ -52,8 +52,9 @@ flags.DEFINE_bool('connect', False, 'JACK: connect to the system ports.',
                   flag_values=FLAGS)
 flags.DEFINE_bool('stereo', False, 'JACK: output ports out_1 and out_2.',
                   flag_values=FLAGS)
-flags.DEFINE_string('device', None, 'PortAudio device (number or name).',
-                    flag_values=FLAGS)
+flags.DEFINE_string('device', None, 'PortAudio device: its number, or '
+                    "words of its name and host API as --list shows them "
+                    "(e.g. 'system JACK').", flag_values=FLAGS)
 flags.DEFINE_integer('sample_rate', None, 'PortAudio sample rate (JACK: '
                      "the server's).", flag_values=FLAGS)
 flags.DEFINE_integer('period', 256, "PortAudio frames per period (JACK: "

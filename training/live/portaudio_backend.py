@@ -16,7 +16,10 @@
 running.
 
 One duplex stream, mono in and out (the output on every channel the device
-has, up to two), at a chosen device, rate and period. PortAudio has no
+has, up to two), at a chosen device, rate and period. A device is chosen by
+its number or by words of its name and host API as `list_devices` shows
+them (sounddevice's matching: e.g. 'system JACK' is the device `system` of
+the JACK host API, which Debian's libportaudio2 has). PortAudio has no
 MIDI: MIDI in needs the JACK backend.
 """
 
@@ -40,13 +43,16 @@ def _sd():
 
 
 def list_devices() -> List[str]:
-  """Lines naming each device, its channels and default rate (--list)."""
+  """Lines naming each device, its host API, channels and default rate
+  (--list)."""
   sd = _sd()
   devices = sd.query_devices()
   if not len(devices):  # pylint: disable=g-explicit-length-test
     return ['PortAudio finds no audio device.']
-  return [f'  {i}: {d["name"]} ({d["max_input_channels"]} in, '
-          f'{d["max_output_channels"]} out, {d["default_samplerate"]:.0f} Hz)'
+  apis = [api['name'] for api in sd.query_hostapis()]
+  return [f'  {i}: {d["name"]}, {apis[d["hostapi"]]} '
+          f'({d["max_input_channels"]} in, {d["max_output_channels"]} out, '
+          f'{d["default_samplerate"]:.0f} Hz)'
           for i, d in enumerate(devices)]
 
 
