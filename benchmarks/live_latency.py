@@ -16,35 +16,43 @@
 
   python benchmarks/live_latency.py [--seconds=60] [--periods=64,128,256,512]
       [--rates=16000,48000] [--models=vst,solo_instrument] [--block_ms=20]
-      [--checkpoint_block_ms=100] [--margin_ms=MS]
+      [--checkpoint_block_ms=100] [--margin_ms=MS] [--source=audio|midi]
 
 For each sample rate and period a JACK server with the dummy driver
 (`ddsp.training.live.jack_server.dummy_server`) is started; under it, for
-each model, ddsp_play runs as its own process from audio in: a test client
-(tests/live_jack.py `Tester`) plays the bundled violin clip
-(examples/audio/violin_a.flac, looped, every other half second a fifth
-higher) into ddsp_play:in and records
-ddsp_play:out for --seconds. One cell at a time. The models, random
-weights (the cost does not depend on them):
+each model, ddsp_play runs as its own process from audio in (--source=audio,
+the default): a test client (tests/live_jack.py `Tester`) plays the bundled
+violin clip (examples/audio/violin_a.flac, looped, every other half second
+a fifth higher) into ddsp_play:in and records ddsp_play:out for --seconds;
+or from MIDI in (--source=midi, ddsp_play --midi): the test client sends a
+short melody (tests/live_jack.py `MELODY`, four notes in 2.6 s, repeated)
+to ddsp_play:midi_in and records ddsp_play:out. One cell at a time. The
+models, random weights (the cost does not depend on them):
 
 * vst: models/vst/vst.gin at the released models' size, exported to a
   DDSP-VST .tflite (benchmarks/vst_frame_cost.py's run), 20 ms blocks;
 * solo_instrument: the original's solo_instrument configuration (its
-  golden checkpoint's operative config), as tests/test_live_jack.py builds
-  it; --checkpoint_block_ms per model call (a call costs it about 8 ms
-  whatever its length, so it needs longer blocks than 20 ms).
+  golden checkpoint's operative config), as the live tests build it
+  (tests/live_jack.py); --checkpoint_block_ms per model call (a call costs
+  it about 8 ms whatever its length, so it needs longer blocks than 20 ms).
 
 Per cell, the table gives: the declared input-to-output latency from
 ddsp_play's --report (2 device periods + analysis lookahead and engine lag
-+ block + safety margin; the JACK server adds none here: the dummy driver's
-ports are not connected); the measured latency: the shift of the
-recording's f0 contour (CREPE tiny, 200 frames/s, the first 20 s) that best
-matches the input's (its fifths up and down every half second): the mean
-|cents| is smallest (f0 is held 20 ms between CREPE calls live, so this is
-the f0 path's delay: up to 20 ms more than the loudness path's; each
-underrun's silence also delays what follows); underruns counted by ddsp_play; the model
-thread's load (share of the time it is busy); the ddsp_play process' CPU
-time over the run (all its threads: /proc/<pid>/stat) in % of one core.
++ block + safety margin; from MIDI in there is no analysis lookahead; the
+JACK server adds none here: the dummy driver's ports are not connected);
+the measured latency: from audio in, the shift of the recording's f0
+contour (CREPE tiny, 200 frames/s, the first 20 s) that best matches the
+input's (its fifths up and down every half second): the mean |cents| is
+smallest (f0 is held 20 ms between CREPE calls live, so this is the f0
+path's delay: up to 20 ms more than the loudness path's; each underrun's
+silence also delays what follows); from MIDI in the column says
+"declared": a random-weights model does not fall silent between notes, so
+only the first note's onset could be timed (by its level), and the test
+client's own send-and-record cycle adds up to a period to it
+(tests/test_live_jack.py checks every note's onset against the declared
+latency instead); underruns counted by ddsp_play; the model thread's load
+(share of the time it is busy); the ddsp_play process' CPU time over the
+run (all its threads: /proc/<pid>/stat) in % of one core.
 
 Numbers depend on the machine and its load: the script prints `nproc` and
 the load average.
@@ -77,11 +85,11 @@ sys.path.insert(0, os.path.join(REPO, 'tests'))
 import golden
 import instrument_host
 import live_jack
-import streaming_models
 import vst_frame_cost
 
 CLIP = os.path.join(REPO, 'examples', 'audio', 'violin_a.flac')
 MODELS = ('vst', 'solo_instrument')
+SOURCES = ('audio', 'midi')
 SEGMENT_SECONDS = 0.5
 MEASURE_RATE = 200  # f0 frames per second of the measurement.
 MEASURE_SECONDS = 20.0
@@ -107,6 +115,9 @@ def parse_args():
   parser.add_argument('--margin_ms', type=float, default=None,
                       help="ddsp_play's --margin_ms (default: its own, from "
                       'the time a block takes).')
+  parser.add_argument('--source', choices=SOURCES, default='audio',
+                      help='Play from audio in (the violin clip) or MIDI in '
+                      '(a repeated melody).')
   args = parser.parse_args()
   args.models = [m for m in args.models.split(',') if m]
   unknown = sorted(set(args.models) - set(MODELS))
@@ -130,10 +141,8 @@ def vst_model(folder):
 
 def solo_checkpoint(folder):
   """The original's solo_instrument configuration, random weights."""
-  config = os.path.join(golden.path('golden/solo_instrument/ckpt'),
-                        'operative_config-0.gin')
-  with open(config) as f:
-    return streaming_models.write_random_model(folder, f.read())
+  return live_jack.write_solo_checkpoint(
+      folder, golden.path('golden/solo_instrument/ckpt'))
 
 
 def write_models(names, folder):
@@ -199,20 +208,34 @@ def measured_ms(signal, recording, rate, declared_ms):
   return None if best is None else 1000.0 * best[0] / MEASURE_RATE
 
 
-def run_cell(env, model, block_ms, args, signal, rate, folder):
-  """ddsp_play on the server of `env` for args.seconds; -> a table row."""
+def melody(rate, seconds):
+  """Silence in, and the melody's MIDI events, looped, over `seconds`:
+  (float32 [n], [(frame, bytes)])."""
+  n = int(seconds * rate)
+  loops = int(np.ceil(seconds / live_jack.MELODY_SECONDS))
+  return np.zeros([n], np.float32), [
+      e for e in live_jack.melody_events(rate, loops) if e[0] < n]
+
+
+def run_cell(env, model, block_ms, args, source, rate, folder):
+  """ddsp_play on the server of `env` for args.seconds; -> a table row.
+
+  `source`: (signal played into ddsp_play:in, MIDI events to midi_in).
+  """
+  signal, events = source
+  midi = args.source == 'midi'
   report_path = os.path.join(folder, 'report.json')
   flags = [f'--model={model}', f'--block_ms={block_ms:g}',
-           f'--report={report_path}']
+           f'--report={report_path}'] + (['--midi'] if midi else [])
   if args.margin_ms is not None:
     flags.append(f'--margin_ms={args.margin_ms:g}')
   tester = live_jack.Tester(env)
   play = live_jack.Play(env, flags)
   try:
     play.wait_ready()
-    tester.connect_to_play()
+    tester.connect_to_play(midi)
     cpu, wall = cpu_seconds(play.proc.pid), time.monotonic()
-    tester.arm(signal, signal.size)
+    tester.arm(signal, signal.size, events)
     recording = tester.recording(timeout=args.seconds + 60)
     cpu = cpu_seconds(play.proc.pid) - cpu
     wall = time.monotonic() - wall
@@ -227,13 +250,18 @@ def run_cell(env, model, block_ms, args, signal, rate, folder):
   with open(report_path) as f:
     report = json.load(f)
   declared = report['latency_ms'] + report['server_latency_ms']
-  return report, declared, measured_ms(signal, recording, rate, declared), (
-      100.0 * cpu / wall)
+  measured = ('declared' if midi else
+              measured_ms(signal, recording, rate, declared))
+  return report, declared, measured, 100.0 * cpu / wall
 
 
-HEADER = ('| model | rate (Hz) | period | block (ms) | declared latency (ms) = '
-          'periods + analysis/lag + block + margin | measured (ms, f0) | '
-          'underruns | model thread load | ddsp_play CPU (% of a core) |')
+def header(source):
+  """The table's header: from MIDI in, no analysis lookahead."""
+  rest = 'lag' if source == 'midi' else 'analysis/lag'
+  return (f'| model | source | rate (Hz) | period | block (ms) | declared '
+          f'latency (ms) = periods + {rest} + block + margin | measured (ms, '
+          'f0) | underruns | model thread load | ddsp_play CPU (% of a '
+          'core) |')
 
 
 def row(name, report, declared, measured, cpu):
@@ -246,8 +274,10 @@ def row(name, report, declared, measured, cpu):
   parts = f'{periods:.1f} + {rest:.1f} + {block:.0f} + {margin:.1f}'
   if server:
     parts += f' + {server:.1f} (server)'
-  shown = 'n/a' if measured is None else f'{measured:.0f}'
-  return (f'| {name} | {rate} | {report["period"]} | {block:.0f} | '
+  shown = ('n/a' if measured is None else measured
+           if isinstance(measured, str) else f'{measured:.0f}')
+  return (f'| {name} | {report["source"]} | {rate} | {report["period"]} | '
+          f'{block:.0f} | '
           f'{declared:.1f} = {parts} | {shown} | {report["underruns"]} | '
           f'{100.0 * report["load"]:.0f}% | {cpu:.0f}% |')
 
@@ -264,17 +294,18 @@ def main():
   with tempfile.TemporaryDirectory() as folder:
     models = write_models(args.models, folder)
     for rate in args.rates:
-      signal = looped_clip(rate, args.seconds)
+      source = (melody(rate, args.seconds) if args.source == 'midi' else
+                (looped_clip(rate, args.seconds), ()))
       for period in args.periods:
         with jack_server.dummy_server(rate, period) as env:
           for name, model in models.items():
             block_ms = (args.block_ms if name == 'vst' else
                         args.checkpoint_block_ms)
             rows.append(row(name, *run_cell(env, model, block_ms, args,
-                                            signal, rate, folder)))
+                                            source, rate, folder)))
             print(rows[-1], file=sys.stderr, flush=True)
-  print(HEADER)
-  print('|' + '---|' * HEADER.count(' |'))
+  print(header(args.source))
+  print('|' + '---|' * header(args.source).count(' |'))
   print('\n'.join(rows))
   print(f'load average at the end: '
         f'{" ".join(f"{v:.2f}" for v in os.getloadavg())}')
