@@ -63,7 +63,9 @@ flags.DEFINE_string('metadata_file', None, 'Unused (kept for compatibility).',
 flags.DEFINE_boolean('metadata', True, 'Write metadata.json.',
                      flag_values=FLAGS)
 flags.DEFINE_string('dataset_path', None,
-                    'TFRecord pattern for the metadata statistics.',
+                    'TFRecord pattern for the metadata statistics (default: '
+                    'the dataset_statistics.pkl next to the checkpoint, else '
+                    'the run\'s training data).',
                     flag_values=FLAGS)
 flags.DEFINE_boolean('reverb', True, 'Export the reverb impulse response.',
                      flag_values=FLAGS)

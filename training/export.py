@@ -29,7 +29,11 @@ original (fixes):
   names the DDSP-VST plugin looks up (`call_f0_scaled:0`, ...), and is
   checked against the plugin's contract (`vst_contract.check_tflite`);
 * `--dataset_path` is read with the run's frame rate and centering; a run
-  or a dataset that cannot give a VST model is one clear error.
+  or a dataset that cannot give a VST model is one clear error;
+* without `--dataset_path` the metadata ranges come from the
+  dataset_statistics.pkl next to the checkpoint when there is one (a model
+  folder whose training data are gone still exports), else from the run's
+  training data as in the original.
 """
 
 import datetime
@@ -183,8 +187,12 @@ def get_data_provider(dataset_path: Optional[str], model_path: str):
         '(--nometadata).') from e
 
 
-def get_metadata_dict(data_provider, model_path: str) -> Dict[str, Any]:
-  """Metadata of the plugin: ranges, sizes and rates."""
+def _vst_rates(model_path: str) -> Dict[str, int]:
+  """{'frame_size', 'frame_rate', 'sample_rate'} of a VST run's config.
+
+  Raises:
+    VSTExportError: the run was not trained with a VST config.
+  """
   inference.parse_operative_config(model_path)
   if vst_contract.bound_parameter('%frame_size') is None:
     raise vst_contract.VSTExportError(
@@ -192,24 +200,53 @@ def get_metadata_dict(data_provider, model_path: str) -> Dict[str, Any]:
         'trained with a VST config (no frame_size / frame_rate / sample_rate '
         'macros): export with --nometadata, or train a model for the plugin '
         f'with models/vst/vst.gin: {vst_contract.RECIPE}.')
-  decoder = gin.query_parameter('Autoencoder.decoder').selector
-  decoder = decoder.split('.')[-1]
-  splits = dict(gin.query_parameter(f'{decoder}.output_splits'))
-  frame_size = gin.query_parameter('%frame_size')
-  frame_rate = gin.query_parameter('%frame_rate')
-  sample_rate = gin.query_parameter('%sample_rate')
+  return {name: gin.query_parameter(f'%{name}')
+          for name in ('frame_size', 'frame_rate', 'sample_rate')}
+
+
+def get_metadata_dict(data_provider, model_path: str) -> Dict[str, Any]:
+  """Metadata of the plugin: ranges of the provider's data, sizes, rates."""
+  rates = _vst_rates(model_path)
   try:
     ds = postprocessing.compute_dataset_statistics(
-        data_provider, power_frame_size=frame_size,
-        power_frame_rate=frame_rate)
+        data_provider, power_frame_size=rates['frame_size'],
+        power_frame_rate=rates['frame_rate'])
   except tf.errors.InvalidArgumentError as e:
     raise vst_contract.VSTExportError(
         f'The dataset {getattr(data_provider, "_file_pattern", "")} does not '
         f'hold the examples {model_path} was trained on '
         f'({run_tfrecord_layout(model_path)}): give the TFRecords the run '
         'was trained on (--dataset_path), prepared with ddsp_prepare_tfrecord '
-        f'--frame_rate={frame_rate} --center=True for the VST configs. '
-        f'TensorFlow said: {e.message.splitlines()[0]}') from e
+        f'--frame_rate={rates["frame_rate"]} --center=True for the VST '
+        f'configs. TensorFlow said: {e.message.splitlines()[0]}') from e
+  return metadata_of_statistics(ds, model_path)
+
+
+_METADATA_STATISTICS = ('mean_min_pitch_note', 'mean_max_pitch_note',
+                        'mean_min_power_note', 'mean_max_power_note')
+
+
+def metadata_of_statistics(ds: Dict[str, Any],
+                           model_path: str) -> Dict[str, Any]:
+  """Metadata of the plugin from dataset statistics: ranges, sizes, rates.
+
+  Args:
+    ds: `postprocessing.compute_dataset_statistics` of the training data
+      (power at the run's frame size and rate), or its pickle.
+    model_path: The run (its config gives the sizes and rates).
+
+  Raises:
+    VSTExportError: not a VST run, or statistics without the note ranges.
+  """
+  rates = _vst_rates(model_path)
+  missing = [key for key in _METADATA_STATISTICS if key not in ds]
+  if missing:
+    raise vst_contract.VSTExportError(
+        f'The dataset statistics of {model_path} lack {missing}: give the '
+        'TFRecords the run was trained on (--dataset_path).')
+  decoder = gin.query_parameter('Autoencoder.decoder').selector
+  decoder = decoder.split('.')[-1]
+  splits = dict(gin.query_parameter(f'{decoder}.output_splits'))
   midi_to_hz = lambda m: float(ddsp.core.midi_to_hz(m))
   return {
       'mean_min_pitch_note': float(ds['mean_min_pitch_note']),
@@ -222,10 +259,36 @@ def get_metadata_dict(data_provider, model_path: str) -> Dict[str, Any]:
       'export_time': datetime.datetime.now().isoformat(),
       'num_harmonics': splits['harmonic_distribution'],
       'num_noise_amps': splits['noise_magnitudes'],
-      'frame_rate': frame_rate,
-      'frame_size': frame_size,
-      'sample_rate': sample_rate,
+      'frame_rate': rates['frame_rate'],
+      'frame_size': rates['frame_size'],
+      'sample_rate': rates['sample_rate'],
   }
+
+
+def statistics_file(model_path: str) -> Optional[str]:
+  """The dataset_statistics.pkl next to a run's checkpoint (None if none)."""
+  folder = (model_path if tf.io.gfile.isdir(model_path) else
+            os.path.dirname(model_path))
+  path = os.path.join(folder, postprocessing.STATISTICS_FILE)
+  return path if tf.io.gfile.exists(path) else None
+
+
+def run_metadata(model_path: str,
+                 dataset_path: Optional[str]) -> Dict[str, Any]:
+  """The plugin's metadata of a run, its ranges from the training data.
+
+  The data are `dataset_path` when given, else the statistics file next to
+  the checkpoint (`statistics_file`, read the safe way), else the run's
+  training data (`get_data_provider`).
+  """
+  stats_path = None if dataset_path is not None else statistics_file(
+      model_path)
+  if stats_path:
+    logging.info('Metadata ranges from %s.', stats_path)
+    return metadata_of_statistics(
+        postprocessing.load_dataset_statistics(stats_path), model_path)
+  return get_metadata_dict(get_data_provider(dataset_path, model_path),
+                           model_path)
 
 
 # ------------------------------------------------------------------------------
@@ -353,8 +416,9 @@ def export(model_path: str,
     tfjs: Convert to TF.js.
     tflite: Convert to TFLite.
     metadata: Write metadata.json (dataset statistics, sizes, rates).
-    dataset_path: TFRecord pattern of the statistics (None: the run's
-      training data).
+    dataset_path: TFRecord pattern of the statistics (None: the
+      dataset_statistics.pkl next to the checkpoint, else the run's
+      training data; see `run_metadata`).
     reverb: Write the reverb impulse response.
     reverb_sample_rate: Second rate the impulse response is written at.
 
@@ -407,8 +471,7 @@ def _write_export(model_path, save_dir, name, inference_model, gin_params,
   """The steps of `export`, once its arguments are checked."""
   meta = None
   if metadata:  # First: it fails on bad data.
-    meta = get_metadata_dict(get_data_provider(dataset_path, model_path),
-                             model_path)
+    meta = run_metadata(model_path, dataset_path)
   tf.io.gfile.makedirs(save_dir)
 
   if reverb:

@@ -442,6 +442,9 @@ def compute_dataset_statistics(data_provider,
 # ------------------------------------------------------------------------------
 # Safe reading / writing of dataset_statistics.pkl.
 # ------------------------------------------------------------------------------
+# The statistics' file name next to a checkpoint.
+STATISTICS_FILE = 'dataset_statistics.pkl'
+
 # Every global the statistics pickle may reference. numpy 1.x writes
 # `numpy.core.*`, numpy 2.x `numpy._core.*`; both are accepted.
 _ALLOWED_GLOBALS = frozenset([

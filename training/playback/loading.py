@@ -43,7 +43,7 @@ from ddsp.training.playback import downloads
 from ddsp.training.playback import vst_instrument
 import gin
 
-STATISTICS_FILE = 'dataset_statistics.pkl'
+STATISTICS_FILE = postprocessing.STATISTICS_FILE
 
 
 @dataclasses.dataclass
