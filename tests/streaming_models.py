@@ -96,18 +96,21 @@ def write_random_model(folder, gin_text, seed=0):
   return folder
 
 
-def write_random_vst_model(folder, seed=0):
-  """models/vst/vst.gin with a narrow decoder, random weights; -> folder.
+def write_random_vst_model(folder, seed=0, config='vst.gin', bindings=()):
+  """models/vst/<config> with a narrow decoder, random weights; -> folder.
 
-  One second of audio at 16 kHz (51 centered frames) builds it.
+  One second of audio at 16 kHz (51 centered frames) builds it; `bindings`
+  (gin lines) come last.
   """
   os.makedirs(folder, exist_ok=True)
   gin.clear_config()
   train_util.set_seed(seed)
-  vst_gin = os.path.join(REPO, 'gin', 'models', 'vst', 'vst.gin')
+  vst_gin = os.path.join(REPO, 'gin', 'models', 'vst', config)
   with gin.unlock_config():
+    gin.add_config_file_search_path(os.path.join(REPO, 'gin'))
     gin.parse_config_file(vst_gin)
-    gin.parse_config(['n_samples = 16320', 'RnnFcDecoder.ch = 8'])
+    gin.parse_config(['n_samples = 16320', 'RnnFcDecoder.ch = 8',
+                      *bindings])
   model = models.get_model()
   model({'audio': tf.zeros([1, 16000]),
          'f0_hz': tf.fill([1, 51, 1], 220.0),

@@ -8,20 +8,18 @@ another host; a text file given as audio is one clear message; a job's
 state is in the work folder; an instrument of the models folder exports
 as a zip that plays.
 """
-import http.client
 import json
 import os
-import time
 import zipfile
 
 import numpy as np
 import pytest
 import soundfile as sf
 import streaming_models
+import studio_client
 
 from ddsp.training.studio import ddsp_studio
 from ddsp.training.studio import folders as folders_lib
-from ddsp.training.studio import server
 from ddsp.training.studio import training_log
 
 LIMIT = 200_000
@@ -31,42 +29,11 @@ LIMIT = 200_000
 def studio(tmp_path_factory):
   """A running studio with one random-weights instrument, 'tiny'."""
   root = tmp_path_factory.mktemp('studio')
-  models = root / 'models'
-  streaming_models.write_random_model(str(models / 'tiny'),
+  streaming_models.write_random_model(str(root / 'models' / 'tiny'),
                                       streaming_models.model_gin())
   (root / 'secret.txt').write_text('not for the browser')
-  folders = folders_lib.make(str(models), str(root / 'work'))
-  httpd = server.make_server(server.Studio(folders, LIMIT), '127.0.0.1', 0)
-  server.serve_in_thread(httpd)
-  yield {'port': httpd.server_address[1], 'folders': folders, 'root': root}
-  httpd.shutdown()
-  httpd.server_close()
-
-
-def _request(studio, method, path, body=b'', headers=None, length=None):
-  """(status, parsed JSON or raw bytes) of one request."""
-  connection = http.client.HTTPConnection('127.0.0.1', studio['port'],
-                                          timeout=30)
-  connection.putrequest(method, path, skip_accept_encoding=True,
-                        skip_host='Host' in (headers or {}))
-  for name, value in (headers or {}).items():
-    connection.putheader(name, value)
-  if method == 'POST':
-    connection.putheader('Content-Length',
-                         str(len(body) if length is None else length))
-  connection.endheaders()
-  if body:
-    try:
-      connection.send(body)
-    except (BrokenPipeError, ConnectionResetError):
-      pass
-  response = connection.getresponse()
-  data = response.read()
-  connection.close()
-  try:
-    return response.status, json.loads(data)
-  except ValueError:
-    return response.status, data
+  with studio_client.serve(str(root), LIMIT) as running:
+    yield dict(running, root=root)
 
 
 def _wav_bytes(tmp_path, seconds=1.0):
@@ -81,9 +48,9 @@ def test_binds_loopback_by_default():
 
 
 def test_upload_over_the_limit_is_413(studio):
-  status, body = _request(studio, 'POST',
-                          '/api/upload?kind=audio&name=big.wav',
-                          body=b'x' * 1000, length=LIMIT + 1)
+  status, body = studio_client.request(
+      studio, 'POST', '/api/upload?kind=audio&name=big.wav',
+      body=b'x' * 1000, length=LIMIT + 1)
   assert status == 413
   assert 'limit' in body['error']
   assert not [f for f in os.listdir(studio['folders'].uploads)
@@ -93,7 +60,7 @@ def test_upload_over_the_limit_is_413(studio):
 @pytest.mark.parametrize('name', ['../../escape.wav', '/tmp/escape.wav',
                                   '..\\..\\escape.wav', '.hidden.wav'])
 def test_upload_names_are_sanitised(studio, tmp_path, name):
-  status, body = _request(
+  status, body = studio_client.request(
       studio, 'POST', f'/api/upload?kind=audio&name={name}',
       body=_wav_bytes(tmp_path))
   assert status == 200, body
@@ -112,22 +79,22 @@ def test_upload_names_are_sanitised(studio, tmp_path, name):
     '/files/no_such_job/output.wav',
 ])
 def test_files_outside_the_folders_are_unreachable(studio, path):
-  status, body = _request(studio, 'GET', path)
+  status, body = studio_client.request(studio, 'GET', path)
   assert status in (403, 404), (status, body)
   assert b'not for the browser' not in json.dumps(body).encode()
   assert b'import' not in json.dumps(body).encode()
 
 
 def test_another_host_is_refused(studio):
-  status, _ = _request(studio, 'GET', '/api/state',
-                       headers={'Host': 'attacker.example:80'})
+  status, _ = studio_client.request(
+      studio, 'GET', '/api/state', headers={'Host': 'attacker.example:80'})
   assert status == 403
 
 
 def test_a_post_from_another_origin_is_refused(studio, tmp_path):
-  status, _ = _request(studio, 'POST', '/api/upload?kind=audio&name=a.wav',
-                       body=_wav_bytes(tmp_path),
-                       headers={'Origin': 'http://attacker.example'})
+  status, _ = studio_client.request(
+      studio, 'POST', '/api/upload?kind=audio&name=a.wav',
+      body=_wav_bytes(tmp_path), headers={'Origin': 'http://attacker.example'})
   assert status == 403
 
 
@@ -136,26 +103,12 @@ def test_a_post_from_another_origin_is_refused(studio, tmp_path):
     ('notes.txt', 'notes.txt is not a audio file'),
 ])
 def test_a_text_file_as_audio_is_one_clear_message(studio, name, message):
-  status, body = _request(studio, 'POST', f'/api/upload?kind=audio&name={name}',
-                          body=b'just some text, not sound\n' * 10)
+  status, body = studio_client.request(
+      studio, 'POST', f'/api/upload?kind=audio&name={name}',
+      body=b'just some text, not sound\n' * 10)
   assert status == 400
   assert message in body['error']
   assert studio['folders'].uploads not in body['error']
-
-
-def _wait(studio, job_id, timeout=120):
-  deadline = time.time() + timeout
-  while time.time() < deadline:
-    _, job = _request(studio, 'GET', f'/api/jobs/{job_id}')
-    if job['state'] in ('done', 'failed'):
-      return job
-    time.sleep(0.3)
-  raise AssertionError(f'job {job_id} still {job["state"]}')
-
-
-def _submit(studio, request):
-  return _request(studio, 'POST', '/api/jobs', json.dumps(request).encode(),
-                  {'Content-Type': 'application/json'})
 
 
 @pytest.mark.parametrize('settings,mentions', [
@@ -166,11 +119,12 @@ def _submit(studio, request):
 ])
 def test_out_of_range_settings_are_refused(studio, tmp_path, settings,
                                            mentions):
-  _, upload = _request(studio, 'POST', '/api/upload?kind=audio&name=a.wav',
-                       body=_wav_bytes(tmp_path))
-  status, body = _submit(studio, {'kind': 'transfer', 'settings': settings,
-                                  'instrument': 'models/tiny',
-                                  'upload': upload['id']})
+  _, upload = studio_client.request(
+      studio, 'POST', '/api/upload?kind=audio&name=a.wav',
+      body=_wav_bytes(tmp_path))
+  status, body = studio_client.submit(studio, {
+      'kind': 'transfer', 'settings': settings, 'instrument': 'models/tiny',
+      'upload': upload['id']})
   assert status == 400 and mentions in body['error'], body
 
 
@@ -178,22 +132,24 @@ def test_out_of_range_settings_are_refused(studio, tmp_path, settings,
                                         'models/../../secret.txt',
                                         'models//etc', 'name:nothing'])
 def test_instruments_outside_the_models_folder_are_refused(studio, instrument):
-  status, _ = _submit(studio, {'kind': 'export', 'instrument': instrument})
+  status, _ = studio_client.submit(studio, {'kind': 'export',
+                                            'instrument': instrument})
   assert status in (403, 404)
 
 
 def test_export_zips_an_instrument_and_its_state_is_in_the_work_folder(
     studio, tmp_path):
-  status, job = _submit(studio, {'kind': 'export',
-                                 'instrument': 'models/tiny'})
+  status, job = studio_client.submit(studio, {'kind': 'export',
+                                              'instrument': 'models/tiny'})
   assert status == 200, job
-  job = _wait(studio, job['id'])
+  job = studio_client.wait(studio, job['id'])
   assert job['state'] == 'done', job['error']
   assert job['result']['files'] == ['tiny.zip']
   assert 'vst_fast' in job['result']['notes'][0]
   with open(os.path.join(studio['folders'].jobs, job['id'], 'job.json')) as f:
     assert json.load(f)['state'] == 'done'
-  status, data = _request(studio, 'GET', f'/files/{job["id"]}/tiny.zip')
+  status, data = studio_client.request(studio, 'GET',
+                                       f'/files/{job["id"]}/tiny.zip')
   assert status == 200
   (tmp_path / 'tiny.zip').write_bytes(data)
   names = zipfile.ZipFile(tmp_path / 'tiny.zip').namelist()

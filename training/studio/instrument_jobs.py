@@ -29,8 +29,9 @@ nothing of the training loop), with their logs in the job folder:
 
 Export writes, into its job folder, a zip of the model folder (for the
 notebook and `ddsp_timbre_transfer`) and, for a model trained with the
-DDSP-VST config, `ddsp_export`'s `.tflite` checked against the plugin's
-contract (`ddsp_export --check`).
+DDSP-VST config, `ddsp_export`'s `.tflite`, which it checks against the
+plugin's contract (as `ddsp_export --check`); a model that cannot become a
+DDSP-VST model gets its zip and a note saying why.
 """
 
 import glob
@@ -187,7 +188,11 @@ def install(folders: folders_lib.Folders, run_dir: str, name: str) -> str:
 
 def export_job(folders: folders_lib.Folders, params: Dict[str, Any],
                folder: str, report: Callable) -> Dict[str, Any]:
-  """A zip of a model folder, and its DDSP-VST .tflite when it has one."""
+  """A zip of a model folder, and its DDSP-VST .tflite when it has one.
+
+  -> {'files': [zip, .tflite if made], 'notes': [why no .tflite]}: a model
+  that cannot become a DDSP-VST model still gives its zip.
+  """
   model_dir = instruments.own_folder(folders, params['instrument'])
   name = folders_lib.sanitize(os.path.basename(model_dir))
   report({'stage': 'zipping'})
@@ -200,26 +205,39 @@ def export_job(folders: folders_lib.Folders, params: Dict[str, Any],
           z.write(path, os.path.join(name, entry))
   files, notes = [zip_name], []
   gin_text = open(checkpoints.get_latest_operative_config(model_dir)).read()
-  if 'PowerPreprocessor' in gin_text:  # F0Power..., OnlineF0Power...
-    report({'stage': 'exporting for DDSP-VST'})
-    files.append(_export_tflite(folders, model_dir, folder, name))
-  else:
+  if 'PowerPreprocessor' not in gin_text:  # F0Power..., OnlineF0Power...
     notes.append('No DDSP-VST .tflite: the plugin plays models trained with '
                  'the vst_fast config (it takes power, not loudness).')
+    return {'files': files, 'notes': notes}
+  report({'stage': 'exporting for DDSP-VST'})
+  try:
+    files.append(_export_tflite(folders, model_dir, folder, name))
+  except errors.UserError as e:
+    notes.append(f'No DDSP-VST .tflite: {e}')
   return {'files': files, 'notes': notes}
 
 
 def _export_tflite(folders, model_dir: str, folder: str, name: str) -> str:
-  """ddsp_export's .tflite of `model_dir`, checked; -> its name in folder."""
-  module = 'ddsp.training.ddsp_export'
+  """ddsp_export's .tflite of `model_dir`; -> its name in `folder`.
+
+  ddsp_export checks the control model against the plugin's contract
+  (what `ddsp_export --check` does) and fails if the plugin would refuse
+  it; the metadata's ranges come from the model's dataset_statistics.pkl
+  (else from its training data).
+  The plugin has its own reverb: the model's is not exported.
+
+  Raises:
+    errors.UserError: ddsp_export's message.
+  """
   save_dir = os.path.join(folder, 'export')
-  _command(folders, module, [
-      f'--model_path={model_dir}', f'--save_dir={save_dir}',
-      '--inference_model=vst_stateless_predict_controls', '--tflite',
-      '--notfjs'], os.path.join(folder, 'export.log'))
-  tflite = os.path.join(save_dir, 'tflite', 'model.tflite')
-  _command(folders, module, [f'--check={tflite}'],
-           os.path.join(folder, 'check.log'))
-  target = f'{name}.tflite'
-  os.replace(tflite, os.path.join(folder, target))
+  try:
+    _command(folders, 'ddsp.training.ddsp_export', [
+        f'--model_path={model_dir}', f'--save_dir={save_dir}',
+        '--inference_model=vst_stateless_predict_controls', '--tflite',
+        '--notfjs', '--noreverb'], os.path.join(folder, 'export.log'))
+    target = f'{name}.tflite'
+    os.replace(os.path.join(save_dir, 'tflite', 'model.tflite'),
+               os.path.join(folder, target))
+  finally:
+    shutil.rmtree(save_dir, ignore_errors=True)  # The SavedModel.
   return target
