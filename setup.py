@@ -101,7 +101,7 @@ setuptools.setup(
         'tensorboard>=2.21,<2.22',
     ],
     extras_require={
-        'test': ['pytest>=8', 'pytest-xdist', 'psutil', 'nbclient',
+        'test': ['pytest>=8', 'pytest-xdist>=3.6', 'psutil', 'nbclient',
                  'nbformat', 'ipykernel', 'mir_eval>=0.8', 'mido>=1.3',
                  'playwright', 'JACK-Client', 'sounddevice'],
         'live': ['JACK-Client', 'sounddevice'],

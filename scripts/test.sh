@@ -10,4 +10,4 @@ cd "$ROOT"
 if [ "$#" -eq 0 ]; then
   set -- -m "not slow"
 fi
-exec python -m pytest -n 2 --dist loadfile -q -p no:cacheprovider -rs "$@"
+exec python -m pytest -n 2 --dist loadfile --no-loadscope-reorder -q -p no:cacheprovider -rs "$@"
