@@ -213,14 +213,21 @@ def compute_rms_energy(audio,
                        sample_rate=16000,
                        frame_rate=250,
                        frame_size=512,
-                       padding='center'):
+                       padding='center',
+                       use_tf=True):
   """Frame-wise root mean square of the signal, `[batch, n_frames]`.
 
   rms = sqrt(mean_t(x_t^2)) over each frame of `frame_size` samples with hop
-  `sample_rate // frame_rate`.
+  `sample_rate // frame_rate`; `use_tf=False` computes it in numpy
+  (float64), e.g. a frame at a time in a live stream.
   """
   hop_size = floor_hop(sample_rate, frame_rate)
   audio = pad(audio, frame_size, hop_size, padding=padding)
+  if not use_tf:
+    frames = np.lib.stride_tricks.sliding_window_view(
+        np.asarray(audio, np.float64), frame_size, axis=-1)
+    frames = frames[..., ::int(hop_size), :]
+    return np.sqrt(np.mean(np.square(frames), axis=-1))
   frames = tf.signal.frame(audio, frame_size, hop_size, pad_end=False)
   return tf.reduce_mean(frames**2.0, axis=-1)**0.5
 
@@ -231,12 +238,13 @@ def compute_power(audio,
                   frame_size=512,
                   ref_db=0.0,
                   range_db=DB_RANGE,
-                  padding='center'):
+                  padding='center',
+                  use_tf=True):
   """Frame-wise power in dB: 20 log10(rms) - ref_db, floored at -range_db."""
   rms = compute_rms_energy(audio, sample_rate, frame_rate, frame_size,
-                           padding=padding)
+                           padding=padding, use_tf=use_tf)
   return core.amplitude_to_db(rms, ref_db=ref_db, range_db=range_db,
-                              use_tf=True)
+                              use_tf=use_tf)
 
 
 def a_weighting_db(frequencies, min_db=-80.0):

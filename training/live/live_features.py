@@ -33,7 +33,6 @@ past its centre: the analysis lookahead of audio in.
 
 from typing import Optional, Tuple
 
-from ddsp import core
 from ddsp import crepe_model
 from ddsp import spectral_ops
 from ddsp.features import frame_rates
@@ -136,7 +135,9 @@ class LiveFeatures:
           use_tf=False, padding='valid')
       key = 'loudness_db'
     else:
-      db = _power_db(segment, self.power.frame_size, self.hop)
+      db = spectral_ops.compute_power(
+          segment, SAMPLE_RATE, self.frame_rate, self.power.frame_size,
+          padding='valid', use_tf=False)
       key = 'power_db'
     self.next_frame += n
     self._drop_before(self.next_frame * self.hop - self.lookahead)
@@ -148,17 +149,6 @@ class LiveFeatures:
     if k > 0:
       self._buffer = self._buffer[k:]
       self._start = sample
-
-
-def _power_db(segment: np.ndarray, frame_size: int, hop: int) -> np.ndarray:
-  """`spectral_ops.compute_power` of whole frames ('valid'), in numpy.
-
-  power = amplitude_to_db(sqrt(mean(frame^2))) per frame of `frame_size`
-  samples every `hop` (TensorFlow's call costs 4 ms a frame here).
-  """
-  frames = np.lib.stride_tricks.sliding_window_view(segment, frame_size)[::hop]
-  rms = np.sqrt(np.mean(np.square(frames, dtype=np.float64), axis=-1))
-  return np.asarray(core.amplitude_to_db(rms, use_tf=False), np.float32)
 
 
 class LiveAdjust:
