@@ -213,23 +213,34 @@ def compute_rms_energy(audio,
                        sample_rate=16000,
                        frame_rate=250,
                        frame_size=512,
-                       padding='center',
-                       use_tf=True):
+                       padding='center'):
   """Frame-wise root mean square of the signal, `[batch, n_frames]`.
 
   rms = sqrt(mean_t(x_t^2)) over each frame of `frame_size` samples with hop
-  `sample_rate // frame_rate`; `use_tf=False` computes it in numpy
-  (float64), e.g. a frame at a time in a live stream.
+  `sample_rate // frame_rate`.
   """
   hop_size = floor_hop(sample_rate, frame_rate)
   audio = pad(audio, frame_size, hop_size, padding=padding)
-  if not use_tf:
-    frames = np.lib.stride_tricks.sliding_window_view(
-        np.asarray(audio, np.float64), frame_size, axis=-1)
-    frames = frames[..., ::int(hop_size), :]
-    return np.sqrt(np.mean(np.square(frames), axis=-1))
   frames = tf.signal.frame(audio, frame_size, hop_size, pad_end=False)
   return tf.reduce_mean(frames**2.0, axis=-1)**0.5
+
+
+def compute_rms_energy_np(audio,
+                          sample_rate=16000,
+                          frame_rate=250,
+                          frame_size=512,
+                          padding='center'):
+  """`compute_rms_energy` in numpy (float64), as `stft_np` is to `stft`.
+
+  For callers that must not enter TensorFlow, e.g. a frame at a time in a
+  live stream. Returns float64 `[..., n_frames]`.
+  """
+  hop_size = int(floor_hop(sample_rate, frame_rate))
+  audio = pad(np.asarray(audio, np.float64), frame_size, hop_size,
+              padding=padding)
+  frames = np.lib.stride_tricks.sliding_window_view(
+      np.asarray(audio, np.float64), frame_size, axis=-1)[..., ::hop_size, :]
+  return np.sqrt(np.mean(np.square(frames), axis=-1))
 
 
 def compute_power(audio,
@@ -238,13 +249,26 @@ def compute_power(audio,
                   frame_size=512,
                   ref_db=0.0,
                   range_db=DB_RANGE,
-                  padding='center',
-                  use_tf=True):
+                  padding='center'):
   """Frame-wise power in dB: 20 log10(rms) - ref_db, floored at -range_db."""
   rms = compute_rms_energy(audio, sample_rate, frame_rate, frame_size,
-                           padding=padding, use_tf=use_tf)
+                           padding=padding)
   return core.amplitude_to_db(rms, ref_db=ref_db, range_db=range_db,
-                              use_tf=use_tf)
+                              use_tf=True)
+
+
+def compute_power_np(audio,
+                     sample_rate=16000,
+                     frame_rate=250,
+                     frame_size=512,
+                     ref_db=0.0,
+                     range_db=DB_RANGE,
+                     padding='center'):
+  """`compute_power` in numpy (float64): the same dB within 1e-5."""
+  rms = compute_rms_energy_np(audio, sample_rate, frame_rate, frame_size,
+                              padding=padding)
+  return core.amplitude_to_db(rms, ref_db=ref_db, range_db=range_db,
+                              use_tf=False)
 
 
 def a_weighting_db(frequencies, min_db=-80.0):

@@ -213,6 +213,20 @@ def test_compute_power_reference_values():
                              atol=1e-3)
 
 
+@pytest.mark.parametrize('padding', ['center', 'same', 'valid'])
+@pytest.mark.parametrize('frame_rate,frame_size', [(250, 512), (50, 320)])
+def test_compute_power_np_matches_compute_power(padding, frame_rate,
+                                                frame_size):
+  """The numpy twin gives the TensorFlow path's dB, frame for frame."""
+  audio = _sine_1s()[None, :] * np.linspace(0.0, 1.0, 16000, dtype=np.float32)
+  want = spectral_ops.compute_power(audio, frame_rate=frame_rate,
+                                    frame_size=frame_size, padding=padding)
+  got = spectral_ops.compute_power_np(audio, frame_rate=frame_rate,
+                                      frame_size=frame_size, padding=padding)
+  assert got.shape == tuple(want.shape)
+  np.testing.assert_allclose(got, want.numpy(), atol=1e-4)
+
+
 def test_compute_loudness_reference_values():
   loudness = spectral_ops.compute_loudness(_sine_1s())
   assert loudness.shape == (251,)

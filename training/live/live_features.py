@@ -135,9 +135,9 @@ class LiveFeatures:
           use_tf=False, padding='valid')
       key = 'loudness_db'
     else:
-      db = spectral_ops.compute_power(
+      db = spectral_ops.compute_power_np(
           segment, SAMPLE_RATE, self.frame_rate, self.power.frame_size,
-          padding='valid', use_tf=False)
+          padding='valid')
       key = 'power_db'
     self.next_frame += n
     self._drop_before(self.next_frame * self.hop - self.lookahead)
