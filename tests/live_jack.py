@@ -141,7 +141,8 @@ class Play:
 
   def __init__(self, env, args):
     self.proc = subprocess.Popen(
-        [sys.executable, '-m', 'ddsp.training.live.ddsp_play'] + list(args),
+        [sys.executable, '-X', 'faulthandler', '-m',
+         'ddsp.training.live.ddsp_play'] + list(args),
         env=dict(env, TF_CPP_MIN_LOG_LEVEL='3'), cwd=REPO,
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     self.lines = []
@@ -172,15 +173,37 @@ class Play:
     try:
       code = self.proc.wait(timeout)
     except subprocess.TimeoutExpired:
-      self.proc.kill()
-      self.proc.wait()
-      raise
+      # SIGABRT makes faulthandler print every thread's stack: where it hung.
+      self.proc.send_signal(signals.SIGABRT)
+      try:
+        self.proc.wait(10)
+      except subprocess.TimeoutExpired:
+        self.proc.kill()
+        self.proc.wait()
+      self._reader.join(5)
+      raise AssertionError(f'ddsp_play did not end in {timeout} s:\n' +
+                           '\n'.join(self.lines[-80:])) from None
     self._reader.join(5)
     return code
 
   def errors(self):
     return [l for l in self.lines if 'error' in l.lower() or
             'Traceback' in l]
+
+
+def jackd_pid(env):
+  """The process id of the jackd serving `env` (JACK_DEFAULT_SERVER)."""
+  wanted = ['-n', env['JACK_DEFAULT_SERVER']]
+  for pid in filter(str.isdigit, os.listdir('/proc')):
+    try:
+      with open(f'/proc/{pid}/cmdline', 'rb') as f:
+        argv = f.read().decode(errors='replace').split('\0')
+    except OSError:
+      continue
+    if os.path.basename(argv[0]) == 'jackd' and any(
+        argv[i:i + 2] == wanted for i in range(len(argv))):
+      return int(pid)
+  raise RuntimeError(f'no jackd serving {wanted[1]}')
 
 
 @pytest.fixture(scope='module')

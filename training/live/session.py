@@ -14,17 +14,20 @@
 
 """One live performance: a backend, an instrument, a source, a runner.
 
-`play` opens the backend first (so a missing device is said before a
-model loads for seconds), loads and warms up the instrument, starts the
-runner and the device, then prints a status line (model, latency, load,
+`play` checks the options, loads and warms up the instrument (a model that
+cannot be played live is refused before any device opens), opens the
+backend, starts the runner and the device, then prints a status line (model, latency, load,
 underruns) on stderr until `seconds` have passed, SIGINT (Ctrl-C) or
 SIGTERM, or the backend fails. Whatever happens, the device is closed and
 the runner stopped before it returns or raises; a report (JSON) can be
-written at the end.
+written at the end. Closing is watched: a device or server that does not
+answer within CLOSE_SECONDS ends the process with one message (exit 1)
+instead of a hang.
 """
 
 import dataclasses
 import json
+import os
 import signal
 import sys
 import threading
@@ -45,6 +48,7 @@ from ddsp.training.playback import midi_performance as perf
 BACKENDS = ('jack', 'portaudio')
 CREPE_MODELS = crepe_frontend.MODEL_SIZES
 STATUS_SECONDS = 0.5
+CLOSE_SECONDS = 15.0
 # The MIDI rules' defaults, for the flags of ddsp_play.
 DEFAULT_ENVELOPE = perf.Envelope()
 DEFAULT_VELOCITY_SENSITIVITY = perf.Settings.velocity_sensitivity
@@ -124,6 +128,36 @@ class _Stop:
       signal.signal(sig, handler)
 
 
+class _CloseWatchdog:
+  """Exits the process (code 1, one message) if stopping takes too long.
+
+  Stopping talks to a sound server and joins the model thread; a server that
+  stopped answering must not leave the user with a process that ignores
+  Ctrl-C. `arm(stage)` starts the clock once and names the step the message
+  blames; `disarm` stops it.
+  """
+
+  def __init__(self, seconds: float = CLOSE_SECONDS):
+    self.seconds = seconds
+    self.stage = 'stopping'
+    self._timer = threading.Timer(seconds, self._expire)
+    self._timer.daemon = True
+
+  def arm(self, stage: str) -> None:
+    self.stage = stage
+    if not self._timer.is_alive() and not self._timer.finished.is_set():
+      self._timer.start()
+
+  def disarm(self) -> None:
+    self._timer.cancel()
+
+  def _expire(self):
+    sys.stderr.write(f'\nddsp_play: error: {self.stage} did not finish in '
+                     f'{self.seconds:g} s; exiting without waiting for it.\n')
+    sys.stderr.flush()
+    os._exit(1)  # pylint: disable=protected-access
+
+
 def _at_least(name: str, value: Optional[float], lowest: float,
               strictly: bool = False) -> None:
   """Refuses --name=value below `lowest` (or equal to it, `strictly`)."""
@@ -167,6 +201,7 @@ def play(options: Options) -> Dict[str, Any]:
                                     progress=options.status)
   backend = open_backend(options)
   runner = None
+  watchdog = _CloseWatchdog()
   try:
     source = make_source(options, instrument, backend.sample_rate)
     runner = model_runner.ModelRunner(instrument, source,
@@ -179,14 +214,18 @@ def play(options: Options) -> Dict[str, Any]:
            f'{backend.period}, block {instrument.block_frames} frame(s)).')
       started = time.monotonic()
       _wait(options, backend, runner, stop.event, started)
+    watchdog.arm(f'reading the {options.backend} latencies')
     report = _report(options, backend, runner, instrument,
                      time.monotonic() - started)
   finally:
     if options.status:
       sys.stderr.write('\n')  # Ends the status line, before any error.
+    watchdog.arm(f'closing the {options.backend} device')
     backend.close()
     if runner is not None:
+      watchdog.stage = 'stopping the model thread'
       runner.stop()
+    watchdog.disarm()
   _say(options, f'ddsp_play: stopped. {runner.status()}')
   if options.report:
     atomic_files.write_bytes(options.report,
