@@ -43,6 +43,10 @@ one table.
     --data 'violin=/tmp/ei/violin/train.tfrecord*' \
     --held_out violin=../shared/audio/violin/violin_05_mixed_44k1_stereo_24bit.wav \
     --seeds 0 1 2 --steps 300 --results /tmp/ei/results.jsonl
+  # models/vst/vst.gin does not name its data layout (as in the original):
+  # add --gin_param TFRecordProvider.frame_rate=50 \
+  #     --gin_param TFRecordProvider.centered=True
+  # and a CPU-sized batch with --gin_param batch_size=4.
   .venv/bin/python benchmarks/every_instrument.py --table \
     --results /tmp/ei/results.jsonl
   # Held-out quality of runs made without --held_out (folders in --work_dir):
