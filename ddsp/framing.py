@@ -113,25 +113,51 @@ def pad(x,
   x = tf_float32(x)
   if padding == 'valid':
     return x
+  if len(x.shape) <= 1:
+    axis = 0
+  paddings = [[0, 0] for _ in range(len(x.shape))]
+  paddings[axis] = list(_pad_amounts(x.shape, axis, frame_size, hop_size,
+                                     padding))
+  return tf.pad(x, paddings, mode=mode, constant_values=constant_values)
+
+
+def pad_np(x, frame_size, hop_size, padding='center', axis=-1):
+  """`pad` in numpy with zeros, keeping the dtype (no TensorFlow call).
+
+  Args:
+    x: array; padded on `axis` (the last by default).
+    frame_size, hop_size, padding: as in `pad`.
+    axis: axis to pad (time axis).
+
+  Returns:
+    `x` padded on `axis` as `pad` pads it ('valid': `x` itself).
+  """
+  x = np.asarray(x)
+  if padding == 'valid':
+    return x
+  paddings = [(0, 0)] * x.ndim
+  paddings[axis] = _pad_amounts(x.shape, axis, frame_size, hop_size, padding)
+  return np.pad(x, paddings)
+
+
+def _pad_amounts(shape, axis, frame_size, hop_size, padding):
+  """(before, after) samples of 'center' or 'same' padding on `axis`.
+
+  Raises:
+    ValueError: if hop_size > frame_size, the padding is unknown, or 'same'
+      has no static length.
+  """
   if hop_size > frame_size:
     raise ValueError(f'During padding, frame_size ({frame_size}) must be '
                      f'greater than or equal to hop_size ({hop_size}).')
-  if len(x.shape) <= 1:
-    axis = 0
-
   if padding == 'same':
-    n_t = x.shape[axis]
+    n_t = shape[axis]
     if n_t is None:
       raise ValueError('pad(padding="same") needs a static length on axis '
-                       f'{axis}; got shape {x.shape}.')
+                       f'{axis}; got shape {shape}.')
     _, n_t_padded = get_framed_lengths(n_t, frame_size, hop_size, padding)
-    pad_amounts = (0, int(n_t_padded - n_t))
-  elif padding == 'center':
+    return (0, int(n_t_padded - n_t))
+  if padding == 'center':
     half = int(frame_size // 2)
-    pad_amounts = (half, half)
-  else:
-    raise _padding_error(padding)
-
-  paddings = [[0, 0] for _ in range(len(x.shape))]
-  paddings[axis] = list(pad_amounts)
-  return tf.pad(x, paddings, mode=mode, constant_values=constant_values)
+    return (half, half)
+  raise _padding_error(padding)

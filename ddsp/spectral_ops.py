@@ -21,6 +21,7 @@ from ddsp.core import tf_float32
 from ddsp.framing import floor_hop
 from ddsp.framing import get_framed_lengths  # pylint: disable=unused-import
 from ddsp.framing import pad
+from ddsp.framing import pad_np
 import gin
 import numpy as np
 import tensorflow as tf
@@ -233,13 +234,13 @@ def compute_rms_energy_np(audio,
   """`compute_rms_energy` in numpy (float64), as `stft_np` is to `stft`.
 
   For callers that must not enter TensorFlow, e.g. a frame at a time in a
-  live stream. Returns float64 `[..., n_frames]`.
+  live stream. Time is the last axis. Returns float64 `[..., n_frames]`.
   """
   hop_size = int(floor_hop(sample_rate, frame_rate))
-  audio = pad(np.asarray(audio, np.float64), frame_size, hop_size,
-              padding=padding)
+  audio = pad_np(np.asarray(audio, np.float64), frame_size, hop_size,
+                 padding=padding)
   frames = np.lib.stride_tricks.sliding_window_view(
-      np.asarray(audio, np.float64), frame_size, axis=-1)[..., ::hop_size, :]
+      audio, frame_size, axis=-1)[..., ::hop_size, :]
   return np.sqrt(np.mean(np.square(frames), axis=-1))
 
 
