@@ -209,6 +209,8 @@ class _PlanFileFn(beam.DoFn):
     elif peak == 0.0:
       yield self._note(path, 'silent (all samples are 0): kept, f0 '
                        'confidence will be low and loudness -80 dB')
+    if n_chunks and rate < UPSAMPLED_SHARE * self._sample_rate:
+      yield self._note(path, upsampled_note(rate, self._sample_rate))
     for i in range(n_chunks):
       yield {'path': path, 'index': i, 'n_chunks': n_chunks,
              'start': i * size, 'stop': (i + 1) * size,
@@ -228,6 +230,34 @@ class _PlanFileFn(beam.DoFn):
   def _note(path, text):
     """A remark on a file that is kept (logged once by the launcher)."""
     return beam.pvalue.TaggedOutput(SKIPPED_TAG, (path, text, 'kept'))
+
+
+# Files below this share of --sample_rate get a note (44.1 kHz files at
+# 48 kHz miss only 22.05-24 kHz and do not).
+UPSAMPLED_SHARE = 0.9
+
+
+def upsampled_note(file_rate, sample_rate):
+  """What a file recorded well below --sample_rate means for its model.
+
+  Resampled up, the file holds nothing between file_rate / 2 and
+  sample_rate / 2. A model must then match silence there, and a harmonic
+  synthesiser with many harmonics (models/vst/vst_32k.gin and vst_48k.gin
+  have 100) can collapse on such data (README, "Every instrument learns").
+  """
+  return (f'recorded at {file_rate} Hz, below --sample_rate={sample_rate}: '
+          f'kept, but it holds nothing above {file_rate / 2000:g} kHz. A '
+          f'{sample_rate / 1000:g} kHz model with many harmonics '
+          '(models/vst/vst_32k.gin, vst_48k.gin) can end up playing only '
+          'noise after training on such data; prepare it at --sample_rate='
+          f'{_config_rate_for(file_rate)} for a config of that rate, or use '
+          f'recordings made at {sample_rate} Hz.')
+
+
+def _config_rate_for(file_rate):
+  """The highest shipped config rate a file of file_rate Hz fills."""
+  return max([r for r in (16000, 32000, 44100, 48000) if r <= file_rate],
+             default=16000)
 
 
 def _write_skip_report(skipped, report_path):

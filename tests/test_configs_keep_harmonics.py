@@ -22,12 +22,21 @@ Without the harmonic warm-up (`HarmonicWarmup.steps = 0`) models/vst/
 vst_fast.gin with seed 1 is 53 dB below the noise at step 10 and stays
 there (README, "Every instrument learns").
 
-The 50 frames/s configs train as shipped (decoder and batch 4); the
-250 frames/s ones with a narrower decoder and batch 2, to keep the suite's
-time.
+The 50 frames/s configs train as shipped (decoder and batch 4, batch 2
+at 32 and 48 kHz); the 100 and 250 frames/s ones with a narrower decoder
+and batch 2, to keep the suite's time.
+
+The DDSP-VST configs at 32 and 48 kHz (100 harmonics) train on 8 s of the
+44.1 kHz violin of ../shared/audio: the bundled 16 kHz clip, resampled up,
+holds nothing above 8 kHz, and on such data their harmonic part collapses
+by design of the loss (README, "Every instrument learns"; data preparation
+says so for such files).
 """
 import logging
 import os
+
+import golden
+import soundfile as sf
 
 from ddsp.training import gin_setup
 from ddsp.training import health
@@ -39,39 +48,57 @@ import pytest
 import training_toys
 
 VIOLIN = os.path.join(training_toys.REPO, 'examples', 'audio', 'violin_a.flac')
+WIDEBAND = 'audio/violin/violin_05_mixed_44k1_stereo_24bit.wav'
+WIDEBAND_SECS = 8.0
 STEPS = 20
 NARROW = ('RnnFcDecoder.rnn_channels = 128', 'RnnFcDecoder.ch = 128',
           'batch_size = 2')
-# config: (data layout (sample_rate, frame_rate, centered), extra bindings).
+# config: (data layout (sample_rate, frame_rate, centered), extra bindings,
+#          whether it trains on the wideband clip).
 CONFIGS = {
-    'models/solo_instrument_fast.gin': ((16000, 50, True), ()),
-    'models/vst/vst_fast.gin': ((16000, 50, True), ()),
-    'models/vst/vst.gin': ((16000, 50, True), ('batch_size = 4',)),
-    'models/solo_instrument.gin': ((16000, 250, False), NARROW),
-    'models/solo_instrument_48k.gin': ((48000, 250, False), NARROW),
+    'models/solo_instrument_fast.gin': ((16000, 50, True), (), False),
+    'models/vst/vst_fast.gin': ((16000, 50, True), (), False),
+    'models/vst/vst.gin': ((16000, 50, True), ('batch_size = 4',), False),
+    'models/solo_instrument.gin': ((16000, 250, False), NARROW, False),
+    'models/solo_instrument_44k.gin': ((44100, 100, False), NARROW, False),
+    'models/solo_instrument_48k.gin': ((48000, 250, False), NARROW, False),
+    'models/vst/vst_32k.gin': ((32000, 50, True), ('batch_size = 2',), True),
+    'models/vst/vst_48k.gin': ((48000, 50, True), ('batch_size = 2',), True),
 }
-SEEDS = {16000: (0, 1), 48000: (0, 1)}
-CASES = [(config, seed) for config, ((rate, _, _), _) in CONFIGS.items()
-         for seed in SEEDS[rate]]
+SEEDS = (0, 1)
+CASES = [(config, seed) for config in CONFIGS for seed in SEEDS]
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope='module')
 def violin_data(tmp_path_factory):
-  """{layout: TFRecord pattern} of the bundled violin, made on first use."""
+  """(layout, wideband) -> TFRecord pattern of a violin, made on first use."""
   work = tmp_path_factory.mktemp('violin_data')
   made = {}
 
-  def pattern(layout):
-    if layout not in made:
+  def clip(wideband):
+    if not wideband:
+      return VIOLIN
+    path = str(work / 'wideband.wav')
+    if not os.path.exists(path):
+      source = golden.require(WIDEBAND)
+      rate = sf.info(source).samplerate
+      audio, _ = sf.read(source, frames=int(WIDEBAND_SECS * rate),
+                         dtype='float32', always_2d=True)
+      sf.write(path, audio.mean(axis=1), rate, subtype='FLOAT')
+    return path
+
+  def pattern(layout, wideband):
+    if (layout, wideband) not in made:
       rate, frame_rate, centered = layout
-      prefix = str(work / f'violin_{rate}_{frame_rate}_{centered}.tfrecord')
+      prefix = str(work / f'violin_{rate}_{frame_rate}_{centered}_'
+                   f'{wideband}.tfrecord')
       prepare_tfrecord_lib.prepare_tfrecord(
-          [VIOLIN], prefix, num_shards=1, sample_rate=rate,
+          [clip(wideband)], prefix, num_shards=1, sample_rate=rate,
           frame_rate=frame_rate, center=centered, crepe_model='tiny')
-      made[layout] = prefix + '*'
-    return made[layout]
+      made[(layout, wideband)] = prefix + '*'
+    return made[(layout, wideband)]
 
   return pattern
 
@@ -79,12 +106,12 @@ def violin_data(tmp_path_factory):
 @pytest.mark.parametrize('config, seed', CASES)
 def test_short_run_keeps_its_harmonic_part(config, seed, violin_data,
                                            tmp_path, clean_gin, caplog):
-  layout, extra = CONFIGS[config]
+  layout, extra, wideband = CONFIGS[config]
   run_dir = str(tmp_path / 'run')
   gin_setup.parse_gin(run_dir, gin_files=[config, 'datasets/tfrecord.gin'],
                       gin_params=[
                           f"TFRecordProvider.file_pattern='"
-                          f"{violin_data(layout)}'",
+                          f"{violin_data(layout, wideband)}'",
                           f'TFRecordProvider.sample_rate = {layout[0]}',
                           f'TFRecordProvider.frame_rate = {layout[1]}',
                           f'TFRecordProvider.centered = {layout[2]}',

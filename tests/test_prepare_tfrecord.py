@@ -324,6 +324,36 @@ def test_bad_files_are_skipped_and_good_ones_written(wav_22k, tmp_path,
   assert '2 files ok, 4 files skipped, 71 examples' in caplog.text
 
 
+@pytest.mark.parametrize('file_rate, sample_rate, noted', [
+    (16000, 48000, True), (22050, 32000, True), (32000, 48000, True),
+    (44100, 48000, False), (48000, 48000, False), (48000, 16000, False)])
+def test_a_file_recorded_well_below_the_rate_gets_one_note(
+    tmp_path, caplog, file_rate, sample_rate, noted):
+  path = write_noise_wav(str(tmp_path / 'low.wav'), file_rate, 0.5)
+  caplog.set_level('INFO', logger='absl')  # Others may raise absl's level.
+  summary = _run([path], str(tmp_path / 'o.tfrecord'), num_shards=1,
+                 sample_rate=sample_rate, frame_rate=None, example_secs=None,
+                 chunk_secs=None)
+  assert summary['files_ok'] == 1  # kept either way
+  notes = [r.getMessage() for r in caplog.records
+           if r.getMessage().startswith('Note on') and 'low.wav' in
+           r.getMessage()]
+  if noted:
+    assert len(notes) == 1, notes
+    assert f'recorded at {file_rate} Hz' in notes[0]
+    assert f'nothing above {file_rate / 2000:g} kHz' in notes[0]
+  else:
+    assert not notes
+
+
+@pytest.mark.parametrize('file_rate, suggested', [
+    (8000, 16000), (16000, 16000), (22050, 16000), (32000, 32000),
+    (44100, 44100)])
+def test_the_note_suggests_the_highest_config_rate_the_file_fills(
+    file_rate, suggested):
+  assert f'--sample_rate={suggested} ' in lib.upsampled_note(file_rate, 48000)
+
+
 def test_progress_logs_counts_and_eta(caplog):
   caplog.set_level('INFO', logger='absl')  # Others may raise absl's level.
   progress = lib._Progress(n_workers=2, interval=0.0)
