@@ -18,11 +18,11 @@
 cannot be played live is refused before any device opens), opens the
 backend, starts the runner and the device, then prints a status line
 (model, latency, load, underruns) on stderr until `seconds` have passed,
-SIGINT (Ctrl-C) or SIGTERM, or the backend fails. Whatever happens, the device is closed and
-the runner stopped before it returns or raises; a report (JSON) can be
-written at the end. Closing is watched: a device or server that does not
-answer within CLOSE_SECONDS ends the process with one message (exit 1)
-instead of a hang.
+SIGINT (Ctrl-C) or SIGTERM, or the backend fails. Whatever happens, the
+device is closed and the runner stopped before it returns or raises; a
+report (JSON) can be written at the end. Closing is watched: a device or
+server that does not answer within CLOSE_SECONDS ends the process with one
+message (exit 1) instead of a hang.
 """
 
 import dataclasses
