@@ -235,6 +235,9 @@ class _PlanFileFn(beam.DoFn):
 # Files below this share of --sample_rate get a note (44.1 kHz files at
 # 48 kHz miss only 22.05-24 kHz and do not).
 UPSAMPLED_SHARE = 0.9
+# The audio rates of the model configs in gin/models (a test keeps them
+# in step with the configs).
+SHIPPED_CONFIG_RATES = (16000, 32000, 44100, 48000)
 
 
 def upsampled_note(file_rate, sample_rate):
@@ -256,8 +259,8 @@ def upsampled_note(file_rate, sample_rate):
 
 def _config_rate_for(file_rate):
   """The highest shipped config rate a file of file_rate Hz fills."""
-  return max([r for r in (16000, 32000, 44100, 48000) if r <= file_rate],
-             default=16000)
+  return max([r for r in SHIPPED_CONFIG_RATES if r <= file_rate],
+             default=min(SHIPPED_CONFIG_RATES))
 
 
 def _write_skip_report(skipped, report_path):

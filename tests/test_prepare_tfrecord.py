@@ -5,6 +5,7 @@ CREPE 'full' (what the reference used) is marked slow.
 """
 import glob
 import os
+import re
 import warnings
 
 import golden
@@ -352,6 +353,17 @@ def test_a_file_recorded_well_below_the_rate_gets_one_note(
 def test_the_note_suggests_the_highest_config_rate_the_file_fills(
     file_rate, suggested):
   assert f'--sample_rate={suggested} ' in lib.upsampled_note(file_rate, 48000)
+
+
+def test_the_suggested_rates_are_those_of_the_shipped_configs():
+  gin_dir = os.path.join(os.path.dirname(os.path.dirname(
+      os.path.abspath(__file__))), 'gin', 'models')
+  rates = set()
+  for path in glob.glob(os.path.join(gin_dir, '**', '*.gin'), recursive=True):
+    with open(path) as f:
+      rates.update(int(rate) for rate in re.findall(
+          r'^\s*[\w.]*sample_rate\s*=\s*(\d+)', f.read(), re.MULTILINE))
+  assert rates == set(lib.SHIPPED_CONFIG_RATES)
 
 
 def test_progress_logs_counts_and_eta(caplog):
