@@ -49,6 +49,14 @@ one table.
   # and a CPU-sized batch with --gin_param batch_size=4.
   .venv/bin/python benchmarks/every_instrument.py --table \
     --results /tmp/ei/results.jsonl
+  # Quality at a 10-minute budget (as ddsp_run --train_minutes=10; one run
+  # at a time, as a wall-clock budget shared with other jobs buys fewer
+  # steps):
+  .venv/bin/python benchmarks/every_instrument.py \
+    --config models/solo_instrument_fast.gin \
+    --data 'violin=/tmp/ei/violin/train.tfrecord*' \
+    --held_out violin=../shared/audio/violin/violin_05_mixed_44k1_stereo_24bit.wav \
+    --minutes 10 --steps 100000 --label '10 min' --results /tmp/ei/10min.jsonl
   # Held-out quality of runs made without --held_out (folders in --work_dir):
   .venv/bin/python benchmarks/every_instrument.py --evaluate \
     --results /tmp/ei/results.jsonl --work_dir /tmp/ei/runs \
@@ -77,6 +85,7 @@ from ddsp.training.playback import transfer
 import gin
 import librosa
 import soundfile as sf
+import tensorflow as tf
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import time_to_quality  # pylint: disable=g-bad-import-order
@@ -120,14 +129,19 @@ class _Fired(logging.logging.Handler):
     self.fired |= 'HARMONIC COLLAPSE' in record.getMessage()
 
 
-def train_run(config, file_pattern, seed, steps, save_dir, extra):
-  """Trains one run; returns its health series and whether it collapsed."""
+def train_run(config, file_pattern, seed, steps, save_dir, extra,
+              minutes=None):
+  """Trains one run; returns its health series and whether it collapsed.
+
+  With `minutes`, training stops after that wall-clock budget (as
+  `ddsp_run --train_minutes`) or at `steps`, whichever comes first.
+  """
   threshold = _parse(config, file_pattern, steps, save_dir, extra)
   fired = _Fired()
   logging.get_absl_logger().addHandler(fired)
   start = time.time()
   try:
-    run_modes.train(save_dir, save_dir, seed=seed)
+    run_modes.train(save_dir, save_dir, seed=seed, train_minutes=minutes)
   finally:
     logging.get_absl_logger().removeHandler(fired)
   wall = time.time() - start
@@ -136,12 +150,14 @@ def train_run(config, file_pattern, seed, steps, save_dir, extra):
   amp = summaries.read_scalars(event_dir, health.AMPLITUDE)
   loss = summaries.read_scalars(event_dir, 'losses/spectral_loss')
   last = max(hnr) if hnr else None
+  newest = tf.train.latest_checkpoint(save_dir)
+  steps_done = int(newest.rsplit('-', 1)[1]) if newest else 0
   collapsed = fired.fired or (last is not None and hnr[last] < threshold)
   with gin.unlock_config():
     gin.clear_config()
   return {
       'collapsed': bool(collapsed), 'detector_fired': fired.fired,
-      'train_seconds': wall,
+      'train_seconds': wall, 'steps_done': steps_done,
       'hnr_db': {str(k): v for k, v in sorted(hnr.items())},
       'harmonic_amplitude': {str(k): v for k, v in sorted(amp.items())},
       'train_spectral_loss': loss[max(loss)] if loss else None,
@@ -194,10 +210,10 @@ def run_matrix(args):
         save_dir = os.path.join(
             work_dir, f'{args.label}-{os.path.basename(config)}-{name}-{seed}')
         row = {'label': args.label, 'config': config, 'instrument': name,
-               'seed': seed, 'steps': args.steps,
+               'seed': seed, 'steps': args.steps, 'minutes': args.minutes,
                'gin_param': args.gin_param, 'save_dir': save_dir}
         row.update(train_run(config, pattern, seed, args.steps, save_dir,
-                             args.gin_param))
+                             args.gin_param, args.minutes))
         if name in held_out:
           row.update(quality(save_dir, held_out[name], args.crepe_model))
         row['load_average'] = os.getloadavg()[0]
@@ -231,7 +247,8 @@ def describe(row):
   last = hnr[max(hnr, key=int)] if hnr else float('nan')
   line = (f"{row['label']} {row['config']} {row['instrument']} seed "
           f"{row['seed']}: {'COLLAPSED' if row['collapsed'] else 'alive'}, "
-          f'harmonic/noise at step {row["steps"]} {last:.1f} dB')
+          f'harmonic/noise at step {row.get("steps_done", row["steps"])} '
+          f'{last:.1f} dB')
   if 'held_out_loss' in row:
     line += (f", held-out loss {row['held_out_loss']:.3f}, pitch "
              f"{row['pitch_cents']:.1f} cents")
@@ -285,6 +302,9 @@ def main(argv):
                            'on (first 12 s used)')
   parser.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
   parser.add_argument('--steps', type=int, default=300)
+  parser.add_argument('--minutes', type=float, default=None,
+                      help='wall-clock training budget per run (then '
+                           '--steps is only a cap); run one at a time')
   parser.add_argument('--gin_param', action='append', default=[])
   parser.add_argument('--label', default='default',
                       help='name of the variant in the table')
