@@ -17,6 +17,7 @@ import tensorflow as tf
 from ddsp import spectral_ops
 from ddsp.features import audio as audio_lib
 from ddsp.features import resampling
+from ddsp.training import gin_setup
 from ddsp.training.data_preparation import prepare_tfrecord_lib as lib
 
 GOLDEN_WAV = golden.path('golden/solo_instrument/source.wav')
@@ -356,8 +357,7 @@ def test_the_note_suggests_the_highest_config_rate_the_file_fills(
 
 
 def test_the_suggested_rates_are_those_of_the_shipped_configs():
-  gin_dir = os.path.join(os.path.dirname(os.path.dirname(
-      os.path.abspath(__file__))), 'gin', 'models')
+  gin_dir = os.path.join(gin_setup.GIN_PATH, 'models')
   rates = set()
   for path in glob.glob(os.path.join(gin_dir, '**', '*.gin'), recursive=True):
     with open(path) as f:
