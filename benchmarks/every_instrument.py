@@ -77,6 +77,7 @@ os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
 from absl import logging
 import numpy as np
 import ddsp  # noqa: F401  (sets up Keras 2 before tensorflow_probability)
+from ddsp.training import checkpoints
 from ddsp.training import gin_setup
 from ddsp.training import health
 from ddsp.training import run_modes
@@ -85,7 +86,6 @@ from ddsp.training.playback import transfer
 import gin
 import librosa
 import soundfile as sf
-import tensorflow as tf
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import time_to_quality  # pylint: disable=g-bad-import-order
@@ -150,8 +150,11 @@ def train_run(config, file_pattern, seed, steps, save_dir, extra,
   amp = summaries.read_scalars(event_dir, health.AMPLITUDE)
   loss = summaries.read_scalars(event_dir, 'losses/spectral_loss')
   last = max(hnr) if hnr else None
-  newest = tf.train.latest_checkpoint(save_dir)
-  steps_done = int(newest.rsplit('-', 1)[1]) if newest else 0
+  try:
+    newest = checkpoints.get_latest_checkpoint(save_dir)
+    steps_done = int(newest.rsplit('-', 1)[1])
+  except FileNotFoundError:
+    steps_done = 0
   collapsed = fired.fired or (last is not None and hnr[last] < threshold)
   with gin.unlock_config():
     gin.clear_config()
