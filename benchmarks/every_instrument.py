@@ -93,7 +93,7 @@ import time_to_quality  # pylint: disable=g-bad-import-order
 MAX_HELD_OUT_SECS = 12.0
 
 
-def _pairs(items, flag):
+def pairs(items, flag):
   """{name: value} of NAME=VALUE arguments."""
   found = {}
   for item in items:
@@ -204,8 +204,8 @@ def quality(save_dir, clip_path, crepe_model):
 
 
 def run_matrix(args):
-  data = _pairs(args.data, '--data')
-  held_out = _pairs(args.held_out, '--held_out')
+  data = pairs(args.data, '--data')
+  held_out = pairs(args.held_out, '--held_out')
   work_dir = args.work_dir or tempfile.mkdtemp(prefix='every_instrument_')
   for config in args.config:
     for name, pattern in data.items():
@@ -227,7 +227,7 @@ def run_matrix(args):
 
 def evaluate_rows(args):
   """Adds the held-out quality to rows of --results that lack it."""
-  held_out = _pairs(args.held_out, '--held_out')
+  held_out = pairs(args.held_out, '--held_out')
   with open(args.results) as f:
     rows = [json.loads(line) for line in f if line.strip()]
   for row in rows:
