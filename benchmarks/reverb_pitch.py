@@ -12,7 +12,7 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 
-"""Is a trained model out of tune because of its reverb? Pitch before and after it.
+"""Is a model out of tune because of its reverb? Pitch before and after it.
 
 For each run of an `every_instrument.py` results file whose instrument has
 a held-out clip, the newest checkpoint resynthesises the clip's first 12 s
