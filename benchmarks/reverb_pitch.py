@@ -46,26 +46,23 @@ os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
 from absl import logging
 import numpy as np
 import ddsp  # noqa: F401  (sets up Keras 2 before tensorflow_probability)
+from ddsp import crepe_frontend
+from ddsp.features import audio as audio_lib
 from ddsp.training import inference
 from ddsp.training.playback import loading
 from ddsp.training.playback import transfer
-import librosa
-import soundfile as sf
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 # pylint: disable=g-bad-import-order
 import every_instrument
 import time_to_quality
 
-CLIP_RATE = 16000  # what instrument_features reads
-
 
 def clip_features(save_dir, clip_path, crepe_model):
   """The held-out clip's features at the model's frame rate; frame rate."""
   with tempfile.TemporaryDirectory() as out_dir:
     clip = every_instrument.held_out_clip(clip_path, out_dir)
-    audio, rate = sf.read(clip, dtype='float32')
-  audio = librosa.resample(audio, orig_sr=rate, target_sr=CLIP_RATE)
+    audio = audio_lib.decode_audio(clip, crepe_frontend.SAMPLE_RATE)
   synth = loading.load_instrument(save_dir, progress=False)
   features = transfer.instrument_features(synth, [audio], crepe_model)
   return features, synth.frame_rate
