@@ -47,6 +47,7 @@ from absl import logging
 import numpy as np
 import ddsp  # noqa: F401  (sets up Keras 2 before tensorflow_probability)
 from ddsp import crepe_frontend
+from ddsp import effects
 from ddsp.features import audio as audio_lib
 from ddsp.training import inference
 from ddsp.training.playback import loading
@@ -71,8 +72,8 @@ def clip_features(save_dir, clip_path, crepe_model):
 def dry_and_wet(save_dir, features, frame_rate):
   """(dry, wet) `[n_samples]` of one pass over the features; sample rate.
 
-  dry: the input of the processor group's 'reverb' node (its output when
-  there is none); wet: the group's output.
+  dry: the input of the processor group's reverb (an `effects.Reverb`; the
+  output when there is none); wet: the group's output.
   """
   n_frames = len(features['f0_hz'])
   model = inference.AutoencoderInference(
@@ -84,8 +85,9 @@ def dry_and_wet(save_dir, features, frame_rate):
                        np.float32)})
   wet = np.asarray(outputs['audio_synth']).reshape(-1)
   dry = wet
-  for node in model.processor_group.dag:
-    if getattr(node[0], 'name', node[0]) == 'reverb':
+  group = model.processor_group
+  for node in group.dag:
+    if isinstance(group.get_module(node[0]), effects.Reverb):
       dry = np.asarray(ddsp.core.nested_lookup(node[1][0], outputs))
       dry = dry.reshape(-1)
   n_samples = min(len(dry), len(wet))
